@@ -1,0 +1,123 @@
+package dev.netnstoolkit.jna;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+
+/**
+ * The libc calls of the toolkit, JNA direct mapping: the one place where the process talks to the
+ * kernel. Callers read errno with {@link #errno()} right after a call that failed.
+ *
+ * <p>Only primitive arrays and Strings cross here (no {@code Memory}): JNA's Memory registers with a
+ * lazily started "JNA Cleaner" thread, which must never be started from a switched thread.
+ * Buffers that must outlive a call are {@link #malloc}ed and freed explicitly.
+ */
+final class LibC {
+
+    static final int O_RDONLY = 0;
+    static final int O_CREAT = 0100;
+    static final int O_EXCL = 0200;
+    static final int O_NOCTTY = 0400;
+    static final int O_NONBLOCK = 04000;
+    static final int O_CLOEXEC = 02000000;
+
+    static final int CLONE_NEWNET = 0x40000000;
+    static final long NSFS_MAGIC = 0x6e736673L;
+    /** _IO(0xb7, 0x3). */
+    static final long NS_GET_NSTYPE = 0xb703L;
+
+    static final long MS_BIND = 4096;
+    static final long MS_REC = 16384;
+    static final long MS_SHARED = 1 << 20;
+    static final int MNT_DETACH = 2;
+
+    static final int AF_INET = 2;
+    static final int SOCK_DGRAM = 2;
+    static final int SOCK_CLOEXEC = 02000000;
+    static final long SIOCGIFFLAGS = 0x8913;
+    static final long SIOCSIFFLAGS = 0x8914;
+    static final short IFF_UP = 0x1;
+    /** struct ifreq: 16 bytes name, then the union (flags is a short at offset 16). */
+    static final int IFREQ_SIZE = 40;
+
+    static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EBADF = 9, EACCES = 13, EBUSY = 16,
+            EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, EMFILE = 24, ENFILE = 23;
+
+    /** sizeof(struct stat) on x86_64 / aarch64 is 144 / 128; st_dev and st_ino are the first two u64 on both. */
+    static final int STAT_SIZE = 256;
+    /** sizeof(struct statfs): f_type is the first word. */
+    static final int STATFS_SIZE = 256;
+
+    /** posix_spawn flags and struct sizes (glibc). */
+    static final short POSIX_SPAWN_SETSIGDEF = 0x04;
+    static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+    static final int SPAWN_FILE_ACTIONS_SIZE = 80;
+    static final int SPAWNATTR_SIZE = 336;
+    static final int SIGSET_SIZE = 128;
+
+    static {
+        Native.register(LibC.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+    }
+
+    private LibC() {
+    }
+
+    static int errno() {
+        return Native.getLastError();
+    }
+
+    static native int setns(int fd, int nstype);
+
+    static native int unshare(int flags);
+
+    static native int open(String path, int flags, int mode);
+
+    static native int close(int fd);
+
+    static native int fstat(int fd, byte[] statbuf);
+
+    static native int fstatfs(int fd, byte[] statfsbuf);
+
+    static native int ioctl(int fd, long request, byte[] arg);
+
+    static native int mount(String source, String target, String fstype, long flags, Pointer data);
+
+    static native int umount2(String target, int flags);
+
+    static native int mkdir(String path, int mode);
+
+    static native int unlink(String path);
+
+    static native int socket(int domain, int type, int protocol);
+
+    static native String strerror(int errnum);
+
+    static native long malloc(long size);
+
+    static native void free(long ptr);
+
+    static native int posix_spawnp(int[] pid, String file, Pointer fileActions, Pointer attr, Pointer argv, Pointer envp);
+
+    static native int posix_spawn_file_actions_init(Pointer fileActions);
+
+    static native int posix_spawn_file_actions_addclosefrom_np(Pointer fileActions, int from);
+
+    static native int posix_spawn_file_actions_destroy(Pointer fileActions);
+
+    static native int posix_spawnattr_init(Pointer attr);
+
+    static native int posix_spawnattr_setflags(Pointer attr, short flags);
+
+    static native int posix_spawnattr_setsigmask(Pointer attr, Pointer sigset);
+
+    static native int posix_spawnattr_setsigdefault(Pointer attr, Pointer sigset);
+
+    static native int posix_spawnattr_destroy(Pointer attr);
+
+    static native int sigemptyset(Pointer set);
+
+    static native int sigfillset(Pointer set);
+
+    static native int waitpid(int pid, int[] status, int options);
+}

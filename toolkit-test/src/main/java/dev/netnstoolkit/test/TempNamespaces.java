@@ -1,0 +1,98 @@
+package dev.netnstoolkit.test;
+
+import dev.netnstoolkit.api.NamespaceException;
+import dev.netnstoolkit.api.NamespaceNotFoundException;
+import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NetNamespace;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Temporary named network namespaces for a test, with {@code lo} up, removed after each test (or after
+ * all, when registered static) whatever the outcome. Every name carries a prefix unique to this
+ * instance, {@code ntk-test-<random>-}, and only names with that prefix are ever deleted.
+ * Requires CAP_SYS_ADMIN: see {@link Privilege}.
+ *
+ * <pre>{@code
+ * @RegisterExtension TempNamespaces netns = new TempNamespaces();
+ * @Test void t() { NetNamespace a = netns.create(); ... }
+ * }</pre>
+ */
+public final class TempNamespaces implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+
+    private final String prefix = "ntk-test-" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 30), 36) + "-";
+    private final AtomicInteger counter = new AtomicInteger();
+    private final List<NetNamespace> handles = new ArrayList<>();
+
+    /** The prefix of every name this instance hands out. */
+    public String prefix() {
+        return prefix;
+    }
+
+    /** A fresh unique name with this instance's prefix, not created; cleaned up like the others if it is. */
+    public String newName() {
+        return prefix + counter.incrementAndGet();
+    }
+
+    /** Creates a namespace with a fresh name and {@code lo} up; the handle is closed and the name deleted after the test. */
+    public NetNamespace create() {
+        Privilege.require();
+        NetNamespace ns = Namespaces.system().create(newName());
+        synchronized (handles) {
+            handles.add(ns);
+        }
+        return ns;
+    }
+
+    /** Creates {@code n} namespaces. */
+    public List<NetNamespace> create(int n) {
+        List<NetNamespace> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            list.add(create());
+        }
+        return list;
+    }
+
+    /** Closes every handle and deletes every name with this prefix; safe to call more than once. */
+    public void cleanUp() {
+        synchronized (handles) {
+            handles.forEach(NetNamespace::close);
+            handles.clear();
+        }
+        NamespaceException failure = null;
+        for (String name : Invariants.namesWithPrefix(prefix)) {
+            try {
+                Namespaces.system().delete(name);
+            } catch (NamespaceNotFoundException e) {
+                // removed meanwhile
+            } catch (NamespaceException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        Privilege.require();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        cleanUp();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        cleanUp();
+    }
+}
