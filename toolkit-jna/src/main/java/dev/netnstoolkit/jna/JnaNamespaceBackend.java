@@ -29,8 +29,18 @@ public final class JnaNamespaceBackend implements NamespaceBackend {
     private static final int OPEN_PATH = 010000000 | LibC.O_CLOEXEC;
     private static final int UNLINK_BUSY_RETRIES = 50;
 
+    /**
+     * The process's home namespace, held for the backend's life: retired threads switch back to it
+     * before they end, so that not even a thread on its way out is seen outside home.
+     */
+    private final int homeFd;
+
     /** For ServiceLoader. */
     public JnaNamespaceBackend() {
+        homeFd = LibC.open("/proc/self/ns/net", OPEN_NS, 0);
+        if (homeFd < 0) {
+            throw Errors.of("open", LibC.errno(), "/proc/self/ns/net", "read access to /proc/self/ns/net");
+        }
     }
 
     @Override
@@ -258,17 +268,20 @@ public final class JnaNamespaceBackend implements NamespaceBackend {
     }
 
     /**
-     * Runs {@code body} on a new platform thread that ends right after: whatever namespace the body
-     * switched that thread into dies with it. The body must only make system calls (no logging, no
-     * thread pools, no JNA Memory), since anything lazily started from it would inherit the namespace.
+     * Runs {@code body} on a new platform thread that switches back home and ends right after; if it
+     * cannot switch back, it still ends (retired), never to run anything else. The body must only make
+     * system calls (no logging, no thread pools, no JNA Memory), since anything lazily started from it
+     * would inherit its namespace.
      */
-    private static <T> T onRetiredThread(String what, Callable<T> body) {
+    private <T> T onRetiredThread(String what, Callable<T> body) {
         Object[] outcome = new Object[2];
         Thread t = new Thread(() -> {
             try {
                 outcome[0] = body.call();
             } catch (Throwable e) {
                 outcome[1] = e;
+            } finally {
+                LibC.setns(homeFd, LibC.CLONE_NEWNET);
             }
         }, "ntk-netns-" + what);
         t.setDaemon(true);

@@ -2,6 +2,9 @@ package dev.netnstoolkit.test;
 
 import org.junit.jupiter.api.Assertions;
 
+import dev.netnstoolkit.api.Namespaces;
+
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -23,6 +26,8 @@ import java.util.stream.Stream;
  */
 public final class Invariants {
 
+    private static boolean warm;
+
     private Invariants() {
     }
 
@@ -42,9 +47,32 @@ public final class Invariants {
         }
     }
 
-    /** Records the home namespace and the number of open descriptors now. */
+    /**
+     * Records the home namespace and the number of open descriptors now, after a one-time warm-up of
+     * what the JVM and JNA open lazily and keep for life (/dev/random and /dev/urandom for SecureRandom,
+     * libffi's trampoline file, the first temp file's socket), so that only real leaks show.
+     */
     public static Snapshot snapshot() {
+        warmUp();
         return new Snapshot(homeNamespace(), openFdCount());
+    }
+
+    private static synchronized void warmUp() {
+        if (warm) {
+            return;
+        }
+        try {
+            Namespaces.system().home().close();
+            Files.delete(Files.createTempFile("ntk-warm", ".tmp"));
+            Process p = new ProcessBuilder("true").redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            p.waitFor();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        warm = true;
     }
 
     /** {@code net:[inode]} of the process's main thread: home. */
