@@ -3,6 +3,7 @@ package dev.netnstoolkit.test;
 import org.junit.jupiter.api.Assertions;
 
 import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.ProcessAudit;
 
 import java.io.File;
 import java.io.IOException;
@@ -77,60 +78,25 @@ public final class Invariants {
 
     /** {@code net:[inode]} of the process's main thread: home. */
     public static String homeNamespace() {
-        return link(Path.of("/proc/self/ns/net"));
+        return ProcessAudit.homeNamespace();
     }
 
-    /** The number of entries in /proc/self/fd (the listing's own descriptor excluded). */
+    /** The number of open descriptors. */
     public static int openFdCount() {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return (int) s.count() - 1;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ProcessAudit.openFdCount();
     }
 
     /** Fails listing every thread (tid, name, namespace) whose /proc/self/task/TID/ns/net is not home. */
     public static void assertAllThreadsAtHome() {
-        String home = homeNamespace();
-        List<String> away = threadsAwayFrom(home);
-        Assertions.assertTrue(away.isEmpty(), () -> "threads outside the home namespace " + home + ": " + away);
-    }
-
-    /** The threads (as "tid name ns") whose namespace is not {@code home}. */
-    public static List<String> threadsAwayFrom(String home) {
-        List<String> away = new ArrayList<>();
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                String ns;
-                try {
-                    ns = link(task.resolve("ns/net"));
-                } catch (UncheckedIOException e) {
-                    if (e.getCause() instanceof NoSuchFileException) {
-                        continue; // the thread ended while we looked
-                    }
-                    throw e;
-                }
-                if (!ns.equals(home)) {
-                    String comm;
-                    try {
-                        comm = Files.readString(task.resolve("comm")).trim();
-                    } catch (IOException e) {
-                        comm = "?";
-                    }
-                    away.add(task.getFileName() + " " + comm + " " + ns);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return away;
+        List<String> away = ProcessAudit.threadsAwayFromHome();
+        Assertions.assertTrue(away.isEmpty(), () -> "threads outside the home namespace " + homeNamespace() + ": " + away);
     }
 
     /** Fails unless exactly {@code expected} descriptors are open; lists them when not. */
     public static void assertFdCount(int expected) {
         int now = openFdCount();
         if (now != expected) {
-            Assertions.fail("open descriptors: " + now + ", expected " + expected + "; now open: " + describeFds());
+            Assertions.fail("open descriptors: " + now + ", expected " + expected + "; now open: " + ProcessAudit.describeOpenFds());
         }
     }
 
@@ -142,36 +108,6 @@ public final class Invariants {
 
     /** The names in /run/netns that start with {@code prefix}. */
     public static List<String> namesWithPrefix(String prefix) {
-        try (Stream<Path> s = Files.list(Path.of("/run/netns"))) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).sorted().toList();
-        } catch (NoSuchFileException e) {
-            return List.of();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static String describeFds() {
-        List<String> out = new ArrayList<>();
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : (Iterable<Path>) s::iterator) {
-                try {
-                    out.add(fd.getFileName() + "->" + Files.readSymbolicLink(fd));
-                } catch (IOException e) {
-                    // closed while listing (the listing's own descriptor)
-                }
-            }
-        } catch (IOException e) {
-            return "?";
-        }
-        return out.toString();
-    }
-
-    private static String link(Path p) {
-        try {
-            return Files.readSymbolicLink(p).toString();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Namespaces.system().list().stream().filter(n -> n.startsWith(prefix)).toList();
     }
 }

@@ -1,0 +1,25 @@
+package dev.netnstoolkit.samples.cli;
+
+import dev.netnstoolkit.api.CreateOptions;
+import dev.netnstoolkit.api.Namespaces;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "add", description = "Create a named namespace (like `ip netns add NAME`), with lo up.")
+final class AddCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--no-lo", description = "Leave lo down.")
+    boolean noLo;
+
+    @Override
+    public Integer call() {
+        Namespaces.system().create(name, CreateOptions.defaults().withLoopbackUp(!noLo)).close();
+        return 0;
+    }
+}
