@@ -1,0 +1,50 @@
+package dev.netnstoolkit.reactor;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** Runs a command (no shell) from the test thread and returns what it printed; fails on a non-zero exit. */
+final class Sh {
+
+    record Result(int exit, String out) {
+    }
+
+    private Sh() {
+    }
+
+    static String ok(String... argv) {
+        Result r = run(argv);
+        if (r.exit() != 0) {
+            fail(String.join(" ", argv) + " exited " + r.exit() + ": " + r.out());
+        }
+        return r.out();
+    }
+
+    /** Starts a command with no pipes to this JVM (so it holds no descriptor of ours). */
+    static Process background(String... argv) throws IOException {
+        return new ProcessBuilder(List.of(argv)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    static Result run(String... argv) {
+        try {
+            Process p = new ProcessBuilder(List.of(argv)).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail(String.join(" ", argv) + " did not finish in 60 s");
+            }
+            return new Result(p.exitValue(), out);
+        } catch (IOException e) {
+            throw new AssertionError("cannot run " + argv[0], e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
