@@ -293,10 +293,11 @@ public final class NamespaceScheduler implements Disposable {
     // ---------------------------------------------------------------- threads
 
     /**
-     * A thread factory for threads this scheduler owns (the event loops): platform threads, made from
-     * home, that switch themselves home at start and check it before running anything.
+     * A thread factory for threads this scheduler owns, on which {@link #callInline} works: the
+     * toolkit's event loops use it, and so may a user's own loop. The threads are platform threads that
+     * switch themselves home at start and check it before running anything. Call it from a thread at home.
      */
-    ThreadFactory ownedThreadFactory(String prefix) {
+    public ThreadFactory ownedThreadFactory(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> newOwnedThread(prefix + "-" + n.incrementAndGet(), false, new CountDownLatch(1), r);
     }

@@ -1,0 +1,53 @@
+package dev.netnstoolkit.reactor;
+
+import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NetNamespace;
+
+import java.time.Duration;
+import java.util.concurrent.ThreadFactory;
+
+/** Run by {@link VirtualThreadRefusalTest} on a JDK with virtual threads; prints one line per check. */
+public final class VirtualThreadProbe {
+
+    public static void main(String[] args) throws Exception {
+        Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+        ThreadFactory virtual = (ThreadFactory) Class.forName("java.lang.Thread$Builder").getMethod("factory").invoke(builder);
+        try {
+            NamespaceScheduler.builder().threadFactory(virtual);
+            System.out.println("factory accepted");
+        } catch (IllegalArgumentException e) {
+            System.out.println("factory refused: " + e.getMessage());
+        }
+        run(virtual, () -> {
+            try {
+                NamespaceScheduler.create(1).dispose();
+                System.out.println("create accepted");
+            } catch (IllegalStateException e) {
+                System.out.println("create refused: " + e.getMessage());
+            }
+        });
+        NamespaceScheduler scheduler = NamespaceScheduler.create(1);
+        try (NetNamespace home = Namespaces.system().home()) {
+            run(virtual, () -> {
+                try {
+                    scheduler.callInline(home, () -> 1);
+                    System.out.println("inline accepted");
+                } catch (IllegalStateException e) {
+                    System.out.println("inline refused: " + e.getMessage());
+                } catch (Exception e) {
+                    System.out.println("inline failed: " + e);
+                }
+                // Submitting from a virtual thread is fine: the switch happens on a platform worker.
+                Integer v = scheduler.call(home, () -> 42).block(Duration.ofSeconds(10));
+                System.out.println("call from virtual thread: " + v);
+            });
+        }
+        scheduler.dispose();
+    }
+
+    private static void run(ThreadFactory factory, Runnable r) throws InterruptedException {
+        Thread t = factory.newThread(r);
+        t.start();
+        t.join();
+    }
+}
