@@ -1,0 +1,92 @@
+package dev.netnstoolkit.reactor;
+
+import dev.netnstoolkit.api.NetNamespace;
+import io.netty.resolver.HostsFileEntriesProvider;
+import io.netty.resolver.HostsFileEntriesResolver;
+import io.netty.resolver.ResolvedAddressTypes;
+import io.netty.resolver.dns.DnsServerAddressStreamProvider;
+import io.netty.resolver.dns.DnsServerAddressStreamProviders;
+import io.netty.resolver.dns.UnixResolverDnsServerAddressStreamProvider;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Name resolution configuration of one namespace, as {@code ip netns exec} sets it up: each file in
+ * {@code /etc/netns/NAME/} (resolv.conf, hosts) replaces its namesake in {@code /etc}; files that are
+ * not there fall back to the host's. Unnamed namespaces use the host's files.
+ */
+final class NamespaceDns {
+
+    static final String ETC_NETNS = "/etc/netns";
+
+    private NamespaceDns() {
+    }
+
+    /** The file {@code /etc/netns/NAME/file} if it exists, else {@code /etc/file}. */
+    static File fileFor(NetNamespace ns, String file) {
+        if (ns.name().isPresent()) {
+            File own = new File(ETC_NETNS + "/" + ns.name().get(), file);
+            if (own.isFile()) {
+                return own;
+            }
+        }
+        return new File("/etc", file);
+    }
+
+    /** Name servers from the namespace's resolv.conf. */
+    static DnsServerAddressStreamProvider nameServers(NetNamespace ns) {
+        File resolvConf = fileFor(ns, "resolv.conf");
+        if (!resolvConf.isFile()) {
+            return DnsServerAddressStreamProviders.platformDefault();
+        }
+        try {
+            return new UnixResolverDnsServerAddressStreamProvider(resolvConf);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + resolvConf, e);
+        }
+    }
+
+    /** Entries of the namespace's hosts file, read once. */
+    static HostsFileEntriesResolver hosts(NetNamespace ns) {
+        File hostsFile = fileFor(ns, "hosts");
+        Map<String, List<InetAddress>> v4 = Map.of();
+        Map<String, List<InetAddress>> v6 = Map.of();
+        if (hostsFile.isFile()) {
+            try {
+                HostsFileEntriesProvider entries = HostsFileEntriesProvider.parser().parse(hostsFile, StandardCharsets.UTF_8);
+                v4 = entries.ipv4Entries();
+                v6 = entries.ipv6Entries();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + hostsFile, e);
+            }
+        }
+        Map<String, List<InetAddress>> ipv4 = v4;
+        Map<String, List<InetAddress>> ipv6 = v6;
+        return (host, types) -> {
+            String key = host.toLowerCase(Locale.ROOT);
+            List<InetAddress> a4 = ipv4.get(key);
+            List<InetAddress> a6 = ipv6.get(key);
+            InetAddress first4 = a4 == null || a4.isEmpty() ? null : a4.get(0);
+            InetAddress first6 = a6 == null || a6.isEmpty() ? null : a6.get(0);
+            if (types == ResolvedAddressTypes.IPV4_ONLY) {
+                return first4;
+            }
+            if (types == ResolvedAddressTypes.IPV6_ONLY) {
+                return first6;
+            }
+            if (types == ResolvedAddressTypes.IPV6_PREFERRED) {
+                return first6 != null ? first6 : first4;
+            }
+            return first4 != null ? first4 : first6;
+        };
+    }
+
+
+}

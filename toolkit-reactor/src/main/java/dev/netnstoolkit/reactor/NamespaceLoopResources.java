@@ -1,0 +1,148 @@
+package dev.netnstoolkit.reactor;
+
+import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NetNamespace;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.EventExecutor;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.resources.LoopResources;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.Objects;
+
+/**
+ * One shared set of epoll event loops for every namespace, and per namespace a {@link LoopResources}
+ * view ({@link #in}) whose channel-construction callback builds the channel switched into that
+ * namespace. Reactor Netty calls {@code LoopResources.onChannel(...)} exactly where {@code socket(2)}
+ * runs (TransportConnector.doInitAndRegister, and the DNS resolver's channel factories), so every
+ * socket of a client, server or resolver configured with a view is created in its namespace, and is then
+ * registered with the shared loops like any other: 1000 namespaces share a few threads.
+ *
+ * <p>The loops are threads of the {@link NamespaceScheduler}, so the callback switches inline on them
+ * (the common case); from any other thread it is handed to the scheduler's dedicated workers while the
+ * caller waits. The loops are created and prewarmed from home at construction (every executor has run
+ * a task; Epoll's native code and the channel classes are initialized at home). Only the native epoll
+ * transport is supported: with NIO, Reactor Netty creates UDP channels without the callback, so a view
+ * asked for a non-native group fails with a clear error.
+ */
+public final class NamespaceLoopResources implements Disposable {
+
+    /** The namespace a channel was created in; set on every channel a view creates. */
+    static final AttributeKey<NetNamespace> NAMESPACE = AttributeKey.valueOf("ntk.namespace");
+
+    private final NamespaceScheduler scheduler;
+    private final MultiThreadIoEventLoopGroup loops;
+    private final ChannelGroup channels;
+    private final Scheduler onLoops;
+
+    private NamespaceLoopResources(NamespaceScheduler scheduler, int threads, String prefix) {
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        if (!Namespaces.system().backend().threadId().equals(scheduler.homeId())) {
+            throw new IllegalStateException("create NamespaceLoopResources from a thread in the home namespace");
+        }
+        Epoll.ensureAvailability(); // native init probes sockets: at home, before any switching
+        prewarmChannelClasses();
+        this.loops = new MultiThreadIoEventLoopGroup(threads, scheduler.ownedThreadFactory(prefix), EpollIoHandler.newFactory());
+        for (EventExecutor loop : loops) {
+            loop.submit(() -> { }).syncUninterruptibly(); // each loop thread starts now, from home
+        }
+        this.channels = new DefaultChannelGroup("ntk-channels", loops.next());
+        this.onLoops = Schedulers.fromExecutor(loops);
+        scheduler.onFence(this::closeChannelsOf);
+    }
+
+    /** {@code threads} epoll event loops owned by {@code scheduler}; call from a thread at home. */
+    public static NamespaceLoopResources create(NamespaceScheduler scheduler, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        }
+        return new NamespaceLoopResources(scheduler, threads, "ntk-loop");
+    }
+
+    /** The view for one namespace: give it to {@code runOn(view, true)} of any Reactor Netty client or server. */
+    public LoopResources in(NetNamespace ns) {
+        return new NamespaceLoopView(this, Objects.requireNonNull(ns, "ns"));
+    }
+
+    /** The shared event loops. */
+    public EventLoopGroup eventLoopGroup() {
+        return loops;
+    }
+
+    /** A Reactor scheduler on the shared loops: subscribing there makes the inline path the common one. */
+    public Scheduler loopScheduler() {
+        return onLoops;
+    }
+
+    /** The scheduler whose threads the loops are. */
+    public NamespaceScheduler scheduler() {
+        return scheduler;
+    }
+
+    /** The namespace a channel created through a view lives in (for accepted channels: their listener's). */
+    public static NetNamespace namespaceOf(Channel channel) {
+        for (Channel c = channel; c != null; c = c.parent()) {
+            NetNamespace ns = c.attr(NAMESPACE).get();
+            if (ns != null) {
+                return ns;
+            }
+        }
+        return null;
+    }
+
+    <C extends Channel> C created(C channel, NetNamespace ns) {
+        channel.attr(NAMESPACE).set(ns);
+        channels.add(channel);
+        return channel;
+    }
+
+    private void closeChannelsOf(Thread fencedLoop) {
+        for (Channel ch : channels) {
+            if (ch.isRegistered() && ch.eventLoop().inEventLoop(fencedLoop)) {
+                ch.unsafe().closeForcibly();
+            }
+        }
+    }
+
+    private static void prewarmChannelClasses() {
+        // Static initializers (Netty's channel ids read the host's interfaces, the allocators) run here, at home.
+        new EpollSocketChannel().unsafe().closeForcibly();
+        new EpollServerSocketChannel().unsafe().closeForcibly();
+        new EpollDatagramChannel().unsafe().closeForcibly();
+    }
+
+    @Override
+    public void dispose() {
+        disposeLater().block(Duration.ofSeconds(10));
+    }
+
+    /** Closes every channel and shuts the loops down. */
+    public Mono<Void> disposeLater() {
+        return Mono.defer(() -> {
+            channels.close();
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete(null));
+            return Mono.fromFuture(done);
+        });
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return loops.isShuttingDown();
+    }
+}
