@@ -1,12 +1,19 @@
 package dev.netnstoolkit.reactor;
 
 import dev.netnstoolkit.api.NetNamespace;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.resolver.HostsFileEntriesProvider;
 import io.netty.resolver.HostsFileEntriesResolver;
 import io.netty.resolver.ResolvedAddressTypes;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.resolver.dns.DnsServerAddressStreamProvider;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.resolver.dns.UnixResolverDnsServerAddressStreamProvider;
+
+import reactor.netty.resources.LoopResources;
 
 import java.io.File;
 import java.io.IOException;
@@ -38,6 +45,21 @@ final class NamespaceDns {
             }
         }
         return new File("/etc", file);
+    }
+
+    /**
+     * A DNS resolver group for {@code ns}: its UDP and TCP sockets are created through {@code view}
+     * (inside the namespace), name servers and hosts as above. The caller closes it. Built directly
+     * rather than through Reactor Netty's resolver spec, whose resolvers live in a global cache forever.
+     */
+    static DnsAddressResolverGroup resolverGroup(NetNamespace ns, LoopResources view) {
+        EventLoopGroup group = view.onClient(true);
+        DnsNameResolverBuilder builder = new DnsNameResolverBuilder()
+                .datagramChannelFactory(() -> view.onChannel(DatagramChannel.class, group))
+                .socketChannelFactory(() -> view.onChannel(SocketChannel.class, group), false)
+                .nameServerProvider(nameServers(ns))
+                .hostsFileEntriesResolver(hosts(ns));
+        return new DnsAddressResolverGroup(builder);
     }
 
     /** Name servers from the namespace's resolv.conf. */

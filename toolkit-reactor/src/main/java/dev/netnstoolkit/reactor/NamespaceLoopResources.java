@@ -3,6 +3,9 @@ package dev.netnstoolkit.reactor;
 import dev.netnstoolkit.api.Namespaces;
 import dev.netnstoolkit.api.NetNamespace;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -108,7 +111,34 @@ public final class NamespaceLoopResources implements Disposable {
     <C extends Channel> C created(C channel, NetNamespace ns) {
         channel.attr(NAMESPACE).set(ns);
         channels.add(channel);
+        if (channel instanceof ServerChannel) {
+            // Accepted channels reach the pipeline as messages; first in line, we tag and track them too.
+            channel.pipeline().addFirst(new ChildTracker(ns));
+        }
         return channel;
+    }
+
+    /** Tags every accepted child with its listener's namespace and tracks it, so dispose closes it. */
+    private final class ChildTracker extends ChannelInboundHandlerAdapter {
+        private final NetNamespace ns;
+
+        ChildTracker(NetNamespace ns) {
+            this.ns = ns;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Channel child) {
+                child.attr(NAMESPACE).set(ns);
+                channels.add(child);
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public boolean isSharable() {
+            return true;
+        }
     }
 
     private void closeChannelsOf(Thread fencedLoop) {
@@ -134,9 +164,10 @@ public final class NamespaceLoopResources implements Disposable {
     /** Closes every channel and shuts the loops down. */
     public Mono<Void> disposeLater() {
         return Mono.defer(() -> {
-            channels.close();
             CompletableFuture<Void> done = new CompletableFuture<>();
-            loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete(null));
+            // Close every channel first (the loops' own shutdown does not reliably close accepted ones), then the loops.
+            channels.close().addListener(closed ->
+                    loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete(null)));
             return Mono.fromFuture(done);
         });
     }

@@ -1,15 +1,19 @@
 package dev.netnstoolkit.reactor;
 
+import dev.netnstoolkit.api.NamespaceException;
 import dev.netnstoolkit.api.NamespaceId;
 import dev.netnstoolkit.api.NetNamespace;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
+import reactor.netty.ChannelBindException;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
 import reactor.netty.DisposableServer;
+import reactor.netty.NettyInbound;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.ConnectionProvider;
@@ -48,7 +52,7 @@ public final class Netns implements Disposable {
     private final NamespaceScheduler scheduler;
     private final NamespaceLoopResources loops;
     private final boolean ownsScheduler;
-    private final ConcurrentMap<NamespaceId, ConnectionProvider> providers = new ConcurrentHashMap<>();
+    private final ConcurrentMap<NamespaceId, PerNamespace> perNamespace = new ConcurrentHashMap<>();
     private final int maxConnectionsPerNamespace;
 
     private Netns(NamespaceScheduler scheduler, boolean ownsScheduler, int loopThreads, int maxConnections) {
@@ -75,15 +79,44 @@ public final class Netns implements Disposable {
         return loops.in(ns);
     }
 
+    /** What each namespace has of its own: a pool and a DNS resolver group, made on first use, closed on dispose. */
+    private record PerNamespace(ConnectionProvider provider, DnsAddressResolverGroup resolver) {
+    }
+
+    private PerNamespace of(NetNamespace ns) {
+        return perNamespace.computeIfAbsent(ns.id(), id -> new PerNamespace(
+                ConnectionProvider.builder("ntk-" + ns.label()).maxConnections(maxConnectionsPerNamespace)
+                        .pendingAcquireMaxCount(-1).build(),
+                NamespaceDns.resolverGroup(ns, loopsIn(ns))));
+    }
+
     /** The connection pool of {@code ns} (one per namespace, created on first use). */
     public ConnectionProvider connectionProvider(NetNamespace ns) {
-        return providers.computeIfAbsent(ns.id(), id -> ConnectionProvider.builder("ntk-" + ns.label())
-                .maxConnections(maxConnectionsPerNamespace).pendingAcquireMaxCount(-1).build());
+        return of(ns).provider();
+    }
+
+    /**
+     * The DNS resolver group of {@code ns}: sockets created in {@code ns}, name servers and hosts from
+     * {@code /etc/netns/NAME/} (falling back to {@code /etc}). Every client this class configures uses
+     * it; Reactor Netty's default resolver would run on its global loops, in the home namespace.
+     */
+    public AddressResolverGroup<?> resolver(NetNamespace ns) {
+        return of(ns).resolver();
     }
 
     /** The namespace of a connection made or accepted through this toolkit, or {@code null}. */
     public static NetNamespace namespaceOf(Connection connection) {
         return NamespaceLoopResources.namespaceOf(connection.channel());
+    }
+
+    /**
+     * The namespace of the connection behind a handler's inbound side (TCP, UDP, or an HTTP request),
+     * or {@code null}: one handler can serve every namespace and still tell them apart.
+     */
+    public static NetNamespace namespaceOf(NettyInbound inbound) {
+        NetNamespace[] ns = new NetNamespace[1];
+        inbound.withConnection(c -> ns[0] = namespaceOf(c));
+        return ns[0];
     }
 
     /** The namespace a server was bound in, or {@code null}. */
@@ -95,7 +128,7 @@ public final class Netns implements Disposable {
 
     /** A pooled TcpClient for {@code ns}: its own pool, sockets created in {@code ns}. */
     public TcpClient tcpClient(NetNamespace ns) {
-        return TcpClient.create(connectionProvider(ns)).runOn(loopsIn(ns), true);
+        return TcpClient.create(connectionProvider(ns)).runOn(loopsIn(ns), true).resolver(resolver(ns));
     }
 
     /**
@@ -104,7 +137,7 @@ public final class Netns implements Disposable {
      * pool would share pooled channels across namespaces.
      */
     public Mono<Connection> connect(NetNamespace ns, TcpClient client) {
-        TcpClient inNs = client.runOn(loopsIn(ns), true);
+        TcpClient inNs = client.runOn(loopsIn(ns), true).resolver(resolver(ns));
         return Mono.defer(inNs::connect).map(c -> (Connection) c).subscribeOn(loops.loopScheduler());
     }
 
@@ -140,12 +173,12 @@ public final class Netns implements Disposable {
 
     /** A UdpClient whose socket is created in {@code ns} (native transport, forced). */
     public UdpClient udpClient(NetNamespace ns) {
-        return UdpClient.create().runOn(loopsIn(ns), true);
+        return UdpClient.create().runOn(loopsIn(ns), true).resolver(resolver(ns));
     }
 
     /** Connects a UDP client in {@code ns}. */
     public Mono<Connection> connect(NetNamespace ns, UdpClient client) {
-        UdpClient inNs = client.runOn(loopsIn(ns), true);
+        UdpClient inNs = client.runOn(loopsIn(ns), true).resolver(resolver(ns));
         return Mono.defer(inNs::connect).map(c -> (Connection) c).subscribeOn(loops.loopScheduler());
     }
 
@@ -153,7 +186,8 @@ public final class Netns implements Disposable {
     public Flux<Connection> bind(UdpServer server, Flux<NetNamespace> namespaces) {
         return namespaces.flatMap(ns -> {
             UdpServer inNs = server.runOn(loopsIn(ns), true);
-            return Mono.defer(inNs::bind).map(c -> (Connection) c).subscribeOn(loops.loopScheduler());
+            return Mono.defer(inNs::bind).map(c -> (Connection) c).subscribeOn(loops.loopScheduler())
+                    .onErrorMap(Netns::unwrapNamespaceError);
         });
     }
 
@@ -166,13 +200,7 @@ public final class Netns implements Disposable {
      * does. Plugs into Spring's {@code ReactorClientHttpConnector}.
      */
     public HttpClient httpClient(NetNamespace ns) {
-        LoopResources view = loopsIn(ns);
-        return HttpClient.create(connectionProvider(ns))
-                .runOn(view, true)
-                .resolver(spec -> spec.runOn(view, true)
-                        .hostsFileEntriesResolver(NamespaceDns.hosts(ns))
-                        .dnsAddressResolverGroupProvider(b -> new DnsAddressResolverGroup(
-                                b.nameServerProvider(NamespaceDns.nameServers(ns)))));
+        return HttpClient.create(connectionProvider(ns)).runOn(loopsIn(ns), true).resolver(resolver(ns));
     }
 
     /** Binds {@code server} once in every namespace; each server knows its namespace. */
@@ -184,8 +212,13 @@ public final class Netns implements Disposable {
         Objects.requireNonNull(server, "server");
         return namespaces.flatMap(ns -> {
             T inNs = server.runOn(loopsIn(ns), true);
-            return Mono.defer(inNs::bind).subscribeOn(loops.loopScheduler());
+            return Mono.defer(inNs::bind).subscribeOn(loops.loopScheduler()).onErrorMap(Netns::unwrapNamespaceError);
         });
+    }
+
+    /** Reactor Netty wraps bind failures in ChannelBindException; a namespace error underneath is the real cause. */
+    private static Throwable unwrapNamespaceError(Throwable e) {
+        return e instanceof ChannelBindException && e.getCause() instanceof NamespaceException ne ? ne : e;
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -203,9 +236,10 @@ public final class Netns implements Disposable {
     /** Disposes the pools, closes every channel, shuts the loops (and an owned scheduler) down, and waits. */
     @Override
     public void dispose() {
-        Flux.fromIterable(providers.values()).flatMap(ConnectionProvider::disposeLater).then()
+        Flux.fromIterable(perNamespace.values()).flatMap(p -> p.provider().disposeLater()).then()
                 .block(Duration.ofSeconds(10));
-        providers.clear();
+        perNamespace.values().forEach(p -> p.resolver().close());
+        perNamespace.clear();
         loops.dispose();
         if (ownsScheduler) {
             scheduler.dispose();

@@ -86,15 +86,41 @@ public final class Invariants {
         return ProcessAudit.openFdCount();
     }
 
-    /** Fails listing every thread (tid, name, namespace) whose /proc/self/task/TID/ns/net is not home. */
+    /**
+     * Fails listing every thread (tid, name, namespace) whose /proc/self/task/TID/ns/net is not home.
+     * Waits up to 2 s for threads on their way out (a joined Java thread can linger in /proc for a
+     * moment) or in the middle of one socket creation; a thread left outside home stays there.
+     */
     public static void assertAllThreadsAtHome() {
         List<String> away = ProcessAudit.threadsAwayFromHome();
-        Assertions.assertTrue(away.isEmpty(), () -> "threads outside the home namespace " + homeNamespace() + ": " + away);
+        for (int i = 0; i < 100 && !away.isEmpty(); i++) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            away = ProcessAudit.threadsAwayFromHome();
+        }
+        List<String> stillAway = away;
+        Assertions.assertTrue(stillAway.isEmpty(), () -> "threads outside the home namespace " + homeNamespace() + ": " + stillAway);
     }
 
-    /** Fails unless exactly {@code expected} descriptors are open; lists them when not. */
+    /**
+     * Fails unless exactly {@code expected} descriptors are open; lists them when not. Waits up to 2 s
+     * for closes still under way on event loops; a leaked descriptor stays open.
+     */
     public static void assertFdCount(int expected) {
         int now = openFdCount();
+        for (int i = 0; i < 100 && now != expected; i++) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            now = openFdCount();
+        }
         if (now != expected) {
             Assertions.fail("open descriptors: " + now + ", expected " + expected + "; now open: " + ProcessAudit.describeOpenFds());
         }

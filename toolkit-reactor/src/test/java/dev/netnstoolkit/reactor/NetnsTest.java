@@ -1,0 +1,343 @@
+package dev.netnstoolkit.reactor;
+
+import dev.netnstoolkit.api.ClosedNamespaceException;
+import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.api.ProcessAudit;
+import dev.netnstoolkit.test.Invariants;
+import dev.netnstoolkit.test.Privilege;
+import dev.netnstoolkit.test.TempNamespaces;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.socket.DatagramPacket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.tcp.TcpClient;
+import reactor.netty.tcp.TcpServer;
+import reactor.netty.udp.UdpClient;
+import reactor.netty.udp.UdpServer;
+import reactor.test.StepVerifier;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(Privilege.class)
+class NetnsTest {
+
+    static final int PORT = 18090;
+
+    @RegisterExtension
+    final TempNamespaces netns = new TempNamespaces();
+
+    private Invariants.Snapshot before;
+    private Netns toolkit;
+    private final List<Path> etcDirs = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        before = Invariants.snapshot();
+        toolkit = Netns.builder().loopThreads(2).dedicatedThreads(1).build();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        toolkit.dispose();
+        for (Path dir : etcDirs) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        netns.cleanUp();
+        Invariants.assertAllThreadsAtHome();
+        // the scheduler's and loops' threads are gone, their descriptors (epoll, eventfd, home) closed
+        before.assertClean(netns.prefix());
+    }
+
+    static TcpServer nameServer() {
+        return TcpServer.create().host("127.0.0.1").port(PORT)
+                .handle((in, out) -> out.sendString(Mono.just(Netns.namespaceOf(in).label() + "\n"))
+                        .then(in.receive().asString().map(s -> s).then()));
+    }
+
+    static String readLine(Connection c) {
+        return c.inbound().receive().asString(StandardCharsets.UTF_8).next().map(String::trim).block(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void tcpSamePortTwoNamespacesEachClientGetsItsOwnAnswer() {
+        List<NetNamespace> spaces = netns.create(2);
+        List<DisposableServer> servers = toolkit.bind(nameServer(), Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(10));
+        assertThat(servers).hasSize(2);
+        assertThat(servers).extracting(Netns::namespaceOf).containsExactlyInAnyOrderElementsOf(spaces);
+        for (NetNamespace ns : spaces) {
+            // non-pooled
+            Connection c = toolkit.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT)).block(Duration.ofSeconds(10));
+            assertThat(Netns.namespaceOf(c)).isEqualTo(ns);
+            assertThat(readLine(c)).isEqualTo(ns.label());
+            c.disposeNow();
+            // pooled, through the namespace's own pool, several times
+            for (int i = 0; i < 3; i++) {
+                Connection p = toolkit.connect(ns, toolkit.tcpClient(ns).host("127.0.0.1").port(PORT)).block(Duration.ofSeconds(10));
+                assertThat(readLine(p)).isEqualTo(ns.label());
+                p.disposeNow();
+            }
+        }
+        servers.forEach(DisposableServer::disposeNow);
+    }
+
+    @Test
+    void acceptEmitsInboundConnectionsThatKnowTheirNamespace() {
+        List<NetNamespace> spaces = netns.create(3);
+        List<String> seen = new ArrayList<>();
+        StepVerifier.create(toolkit.accept(TcpServer.create().host("127.0.0.1").port(PORT), Flux.fromIterable(spaces)).take(3))
+                .then(() -> {
+                    // servers bind asynchronously: retry each connect until its server is up
+                    for (NetNamespace ns : spaces) {
+                        toolkit.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT))
+                                .retryWhen(reactor.util.retry.Retry.fixedDelay(50, Duration.ofMillis(20)))
+                                .block(Duration.ofSeconds(10)).disposeNow();
+                    }
+                })
+                .thenConsumeWhile(c -> seen.add(Netns.namespaceOf(c).label()))
+                .verifyComplete();
+        assertThat(seen).containsExactlyInAnyOrderElementsOf(spaces.stream().map(NetNamespace::label).toList());
+    }
+
+    @Test
+    void udpSamePortTwoNamespaces() {
+        List<NetNamespace> spaces = netns.create(2);
+        List<Connection> bound = toolkit.bind(UdpServer.create().host("127.0.0.1").port(PORT)
+                        .doOnBound(conn -> conn.inbound().receiveObject().cast(DatagramPacket.class)
+                                .flatMap(p -> conn.outbound().sendObject(new DatagramPacket(Unpooled.copiedBuffer(
+                                        Netns.namespaceOf(conn).label() + " " + p.content().toString(StandardCharsets.UTF_8),
+                                        StandardCharsets.UTF_8), p.sender())).then())
+                                .subscribe()),
+                Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(10));
+        assertThat(bound).hasSize(2);
+        for (NetNamespace ns : spaces) {
+            Connection c = toolkit.connect(ns, UdpClient.create().host("127.0.0.1").port(PORT)).block(Duration.ofSeconds(10));
+            assertThat(Netns.namespaceOf(c)).isEqualTo(ns);
+            String answer = c.outbound().sendString(Mono.just("ping")).then()
+                    .then(c.inbound().receive().asString().next()).block(Duration.ofSeconds(10));
+            assertThat(answer).isEqualTo(ns.label() + " ping");
+            c.disposeNow();
+        }
+        bound.forEach(Connection::disposeNow);
+    }
+
+    @Test
+    void httpPooledKeepAliveSamePortTwoNamespaces() {
+        List<NetNamespace> spaces = netns.create(2);
+        Set<String> serverSideNamespaces = ConcurrentHashMap.newKeySet();
+        List<DisposableServer> servers = toolkit.bind(HttpServer.create().host("127.0.0.1").port(PORT)
+                        .handle((req, res) -> res.sendString(Mono.fromSupplier(() -> {
+                            String[] label = new String[1];
+                            req.withConnection(c -> label[0] = Netns.namespaceOf(c).label());
+                            serverSideNamespaces.add(label[0]);
+                            return label[0] + "\n";
+                        }))),
+                Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(10));
+        for (NetNamespace ns : spaces) {
+            HttpClient client = toolkit.httpClient(ns);
+            Set<String> clientChannels = ConcurrentHashMap.newKeySet();
+            List<String> bodies = Flux.range(0, 40)
+                    .flatMap(i -> client.doOnConnected(c -> {
+                                assertThat(Netns.namespaceOf(c)).isEqualTo(ns);
+                                clientChannels.add(c.channel().id().asShortText());
+                            })
+                            .get().uri("http://127.0.0.1:" + PORT + "/").responseContent().aggregate().asString(), 8)
+                    .collectList().block(Duration.ofSeconds(30));
+            assertThat(bodies).hasSize(40).allMatch(b -> b.equals(ns.label() + "\n"));
+            assertThat(clientChannels).as("keep-alive: fewer connections than requests").hasSizeLessThan(40);
+        }
+        assertThat(serverSideNamespaces).containsExactlyInAnyOrderElementsOf(spaces.stream().map(NetNamespace::label).toList());
+        servers.forEach(DisposableServer::disposeNow);
+    }
+
+    @Test
+    void perNamespaceHostsFileResolvesOnlyInThatNamespace() throws IOException {
+        List<NetNamespace> spaces = netns.create(2);
+        NetNamespace withHosts = spaces.get(0);
+        NetNamespace without = spaces.get(1);
+        for (NetNamespace ns : spaces) {
+            Path dir = Files.createDirectories(Path.of(NamespaceDns.ETC_NETNS, ns.name().orElseThrow()));
+            etcDirs.add(dir);
+            // a name server on loopback inside the namespace (nothing listens): no query leaves the machine
+            Files.writeString(dir.resolve("resolv.conf"), "nameserver 127.0.0.1\n");
+        }
+        Files.writeString(etcDirs.get(0).resolve("hosts"), "127.0.0.1 ntk-svc.test\n");
+        DisposableServer server = toolkit.bind(HttpServer.create().host("127.0.0.1").port(PORT)
+                .handle((req, res) -> res.sendString(Mono.just("hello from hosts\n"))), Flux.just(withHosts)).blockLast(Duration.ofSeconds(10));
+        String body = toolkit.httpClient(withHosts).get().uri("http://ntk-svc.test:" + PORT + "/")
+                .responseContent().aggregate().asString().block(Duration.ofSeconds(10));
+        assertThat(body).isEqualTo("hello from hosts\n");
+        StepVerifier.create(toolkit.httpClient(without).get().uri("http://ntk-svc.test:" + PORT + "/")
+                        .responseContent().aggregate().asString())
+                .expectErrorSatisfies(e -> assertThat(e).hasStackTraceContaining("ntk-svc.test"))
+                .verify(Duration.ofSeconds(30));
+        server.disposeNow();
+    }
+
+    @Test
+    void twoHundredNamespacesServeTcpUdpHttpOnTheSamePortWithoutMoreThreads() {
+        serveAndCheck(netns.create(2)); // warm-up: lazily started JVM and Reactor threads (e.g. the timeouts' parallel timer)
+        netns.cleanUp();
+        List<String> threadsAt10 = serveAndCheck(netns.create(10));
+        netns.cleanUp();
+        List<String> threadsAt200 = serveAndCheck(netns.create(200));
+        assertThat(threadsAt200).as("threads (JIT compiler threads aside) at 200 namespaces %s vs 10 %s", threadsAt200, threadsAt10)
+                .hasSameSizeAs(threadsAt10);
+    }
+
+    /** Binds TCP + UDP + HTTP in every namespace, checks every answer, returns the JVM's threads (JIT aside). */
+    private List<String> serveAndCheck(List<NetNamespace> spaces) {
+        List<DisposableServer> tcp = toolkit.bind(nameServer(), Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(60));
+        List<Connection> udp = toolkit.bind(UdpServer.create().host("127.0.0.1").port(PORT)
+                        .doOnBound(conn -> conn.inbound().receiveObject().cast(DatagramPacket.class)
+                                .flatMap(p -> conn.outbound().sendObject(new DatagramPacket(Unpooled.copiedBuffer(
+                                        Netns.namespaceOf(conn).label(), StandardCharsets.UTF_8), p.sender())).then())
+                                .subscribe()),
+                Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(60));
+        List<DisposableServer> http = toolkit.bind(HttpServer.create().host("127.0.0.1").port(PORT + 1)
+                        .handle((req, res) -> res.sendString(Mono.fromSupplier(() -> {
+                            String[] l = new String[1];
+                            req.withConnection(c -> l[0] = Netns.namespaceOf(c).label());
+                            return l[0];
+                        }))),
+                Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(60));
+        assertThat(tcp).hasSize(spaces.size());
+        assertThat(udp).hasSize(spaces.size());
+        assertThat(http).hasSize(spaces.size());
+        List<String> mismatches = Flux.fromIterable(spaces).flatMap(ns -> {
+            Mono<String> t = toolkit.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT))
+                    .flatMap(c -> c.inbound().receive().asString().next().map(String::trim).doFinally(s -> c.dispose()));
+            Mono<String> u = toolkit.connect(ns, UdpClient.create().host("127.0.0.1").port(PORT))
+                    .flatMap(c -> c.outbound().sendString(Mono.just("x")).then().then(c.inbound().receive().asString().next())
+                            .doFinally(s -> c.dispose()));
+            Mono<String> h = toolkit.httpClient(ns).get().uri("http://127.0.0.1:" + (PORT + 1) + "/").responseContent().aggregate().asString();
+            return Flux.concat(timed(t, ns, "tcp"), timed(u, ns, "udp"), timed(h, ns, "http")).filter(answer -> !answer.equals(ns.label())).map(answer -> ns.label() + " got " + answer);
+        }, 16).collectList().block(Duration.ofSeconds(120));
+        assertThat(mismatches).isEmpty();
+        List<String> threads = threadNames();
+        tcp.forEach(DisposableServer::disposeNow);
+        udp.forEach(Connection::disposeNow);
+        http.forEach(DisposableServer::disposeNow);
+        Invariants.assertAllThreadsAtHome();
+        return threads;
+    }
+
+    private static Mono<String> timed(Mono<String> answer, NetNamespace ns, String what) {
+        return answer.timeout(Duration.ofSeconds(20), Mono.error(new AssertionError(what + " in " + ns.label() + " got no answer in 20 s")));
+    }
+
+    private static List<String> threadNames() {
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                String comm = Files.readString(t.resolve("comm")).trim();
+                if (!comm.startsWith("C1 Compiler") && !comm.startsWith("C2 Compiler")) {
+                    names.add(comm);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return names;
+    }
+
+    @Test
+    void cancellingAPendingConnectReleasesItsSocket() throws Exception {
+        NetNamespace ns = netns.create();
+        // A listener that never accepts, with its backlog full: further SYNs are dropped, connects hang.
+        ServerSocketChannel stuck = toolkit.scheduler().callBlocking(ns, () -> {
+            ServerSocketChannel ch = ServerSocketChannel.open();
+            ch.bind(new InetSocketAddress("127.0.0.1", PORT), 1);
+            return ch;
+        });
+        List<SocketChannel> fillers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            fillers.add(toolkit.scheduler().callBlocking(ns, () -> {
+                SocketChannel s = SocketChannel.open();
+                s.configureBlocking(false);
+                s.connect(new InetSocketAddress("127.0.0.1", PORT));
+                return s;
+            }));
+        }
+        // one refused connect first, so the namespace's resolver (and its socket) exists before we count
+        StepVerifier.create(toolkit.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT + 7)))
+                .expectError().verify(Duration.ofSeconds(10));
+        Thread.sleep(100);
+        int fdsWhileStuck = ProcessAudit.openFdCount();
+        StepVerifier.create(toolkit.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT)
+                        .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000)))
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(300))
+                .thenCancel()
+                .verify(Duration.ofSeconds(5));
+        for (int i = 0; i < 100 && ProcessAudit.openFdCount() != fdsWhileStuck; i++) {
+            Thread.sleep(20);
+        }
+        assertThat(ProcessAudit.openFdCount()).as("the cancelled connect's socket is closed").isEqualTo(fdsWhileStuck);
+        for (SocketChannel s : fillers) {
+            s.close();
+        }
+        stuck.close();
+    }
+
+    @Test
+    void badInputGivesTypedErrorSignalsAndLeaksNothing() throws Exception {
+        List<NetNamespace> spaces = netns.create(2);
+        NetNamespace closed = spaces.get(0);
+        closed.close();
+        StepVerifier.create(toolkit.connect(closed, TcpClient.newConnection().host("127.0.0.1").port(PORT)))
+                .expectError(ClosedNamespaceException.class).verify(Duration.ofSeconds(10));
+        StepVerifier.create(toolkit.bind(nameServer(), Flux.just(closed)))
+                .expectError(ClosedNamespaceException.class).verify(Duration.ofSeconds(10));
+        // deleted by name while our handle is open: still usable (the handle keeps it alive)
+        NetNamespace deleted = spaces.get(1);
+        Sh.ok("ip", "netns", "delete", deleted.name().orElseThrow());
+        DisposableServer s = toolkit.bind(nameServer(), Flux.just(deleted)).blockLast(Duration.ofSeconds(10));
+        // the port is now in use in that namespace: a second bind errors
+        StepVerifier.create(toolkit.bind(nameServer(), Flux.just(deleted)))
+                .expectErrorSatisfies(e -> assertThat(e).hasStackTraceContaining("Address already in use"))
+                .verify(Duration.ofSeconds(10));
+        // nothing listens on that port at home: refused, a plain connect error
+        try (NetNamespace home = dev.netnstoolkit.api.Namespaces.system().home()) {
+            StepVerifier.create(toolkit.connect(home, TcpClient.newConnection().host("127.0.0.1").port(PORT)))
+                    .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("Connection refused"))
+                    .verify(Duration.ofSeconds(10));
+        }
+        s.disposeNow();
+    }
+
+    @Test
+    void nioIsRefusedWithAClearError() {
+        NetNamespace ns = netns.create();
+        StepVerifier.create(Mono.defer(() -> UdpClient.create().runOn(toolkit.loopsIn(ns), false).host("127.0.0.1").port(PORT).connect()))
+                .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("native epoll transport"))
+                .verify(Duration.ofSeconds(10));
+    }
+}
