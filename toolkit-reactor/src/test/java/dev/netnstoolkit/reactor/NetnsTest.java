@@ -178,6 +178,24 @@ class NetnsTest {
     }
 
     @Test
+    void springWebClientThroughReactorClientHttpConnectorGoesOutOfTheNamespace() {
+        List<NetNamespace> spaces = netns.create(2);
+        List<DisposableServer> servers = toolkit.bind(HttpServer.create().host("127.0.0.1").port(PORT)
+                        .handle((req, res) -> res.sendString(Mono.fromSupplier(() -> Netns.namespaceOf(req).label()))),
+                Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(10));
+        for (NetNamespace ns : spaces) {
+            org.springframework.web.reactive.function.client.WebClient web =
+                    org.springframework.web.reactive.function.client.WebClient.builder()
+                            .clientConnector(new org.springframework.http.client.reactive.ReactorClientHttpConnector(toolkit.httpClient(ns)))
+                            .build();
+            StepVerifier.create(web.get().uri("http://127.0.0.1:" + PORT + "/").retrieve().bodyToMono(String.class))
+                    .expectNext(ns.label())
+                    .verifyComplete();
+        }
+        servers.forEach(DisposableServer::disposeNow);
+    }
+
+    @Test
     void perNamespaceHostsFileResolvesOnlyInThatNamespace() throws IOException {
         List<NetNamespace> spaces = netns.create(2);
         NetNamespace withHosts = spaces.get(0);

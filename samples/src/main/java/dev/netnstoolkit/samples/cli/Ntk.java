@@ -15,7 +15,7 @@ import java.util.Arrays;
 @Command(name = "ntk", mixinStandardHelpOptions = true, version = "ntk 0.1.0",
         description = "Network namespaces from one JVM: create, list, enter, and (tour) serve in many at once.",
         subcommands = {AddCommand.class, DeleteCommand.class, ListCommand.class, IdentifyCommand.class,
-                ExecCommand.class, TourCommand.class})
+                ExecCommand.class, TourCommand.class, ServeCommand.class, GetCommand.class, ConnectCommand.class})
 public final class Ntk implements Runnable {
 
     @Option(names = "--verbose", description = "Print stack traces of errors.", scope = CommandLine.ScopeType.INHERIT)
@@ -39,7 +39,8 @@ public final class Ntk implements Runnable {
         cl.getSubcommands().get("exec").setStopAtPositional(true);
         boolean verbose = Arrays.asList(args).contains("--verbose");
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
-            String msg = ex.getMessage() != null ? ex.getMessage() : ex.getClass().getName();
+            Throwable cause = reactor.core.Exceptions.unwrap(ex);
+            String msg = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getName();
             cmd.getErr().println("ntk: " + msg.lines().findFirst().orElse(msg));
             if (verbose) {
                 ex.printStackTrace(cmd.getErr());

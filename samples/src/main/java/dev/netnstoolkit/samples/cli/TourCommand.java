@@ -8,21 +8,33 @@ import dev.netnstoolkit.api.ProcessAudit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import dev.netnstoolkit.reactor.Netns;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.tcp.TcpClient;
+import reactor.netty.udp.UdpClient;
+
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Collections;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
- * The main demo: creates many namespaces from one process, checks each is its own and that iproute2
- * sees it, shows the process's threads and descriptors, and removes everything it created.
+ * The main demo: creates many namespaces, brings up TCP, UDP and HTTP servers in all of them from one
+ * process, connects into every one with the reactive clients, checks each answer came from the right
+ * namespace, prints a table (threads, fds, timings), and removes everything it created.
  */
 @Command(name = "tour", description = "The main demo: many namespaces from one JVM, checked and cleaned up (needs root).")
 final class TourCommand implements Callable<Integer> {
 
     @Option(names = "--count", defaultValue = "100", description = "Namespaces to create (default ${DEFAULT-VALUE}).")
     int count;
+
+    static final int TCP_PORT = 7000;
+    static final int UDP_PORT = 7000;
+    static final int HTTP_PORT = 8080;
 
     private final Namespaces registry = Namespaces.system();
     private final String prefix = "ntk-tour-" + ProcessHandle.current().pid() + "-";
@@ -50,7 +62,6 @@ final class TourCommand implements Callable<Integer> {
 
     private int tour() {
         int threadsBefore = ProcessAudit.threadCount();
-        int fdsBefore = ProcessAudit.openFdCount();
         long t0 = System.nanoTime();
         Progress progress = new Progress("creating namespaces", count);
         for (int i = 0; i < count; i++) {
@@ -63,35 +74,86 @@ final class TourCommand implements Callable<Integer> {
         progress.done();
         long createNanos = System.nanoTime() - t0;
 
-        Set<Object> ids = new HashSet<>();
-        int identified = 0;
-        for (NetNamespace ns : created) {
-            ids.add(ns.id());
-            if (registry.identify(ns).equals(List.of(ns.name().orElseThrow()))) {
-                identified++;
-            }
+        Netns netns = Netns.create();
+        NameServers servers = new NameServers();
+        try {
+            long t1 = System.nanoTime();
+            int listeners = servers.bind(netns, created, TCP_PORT, UDP_PORT, HTTP_PORT, Duration.ofSeconds(120));
+            long bindNanos = System.nanoTime() - t1;
+
+            AtomicLong tcp = new AtomicLong();
+            AtomicLong udp = new AtomicLong();
+            AtomicLong http = new AtomicLong();
+            List<String> errors = Collections.synchronizedList(new ArrayList<>());
+            Progress checking = new Progress("checking every answer", count);
+            long t2 = System.nanoTime();
+            Flux.fromIterable(created).flatMap(ns -> Flux.concat(
+                            check(ns, "tcp", tcpAnswer(netns, ns), ns.label(), tcp, errors),
+                            check(ns, "udp", udpAnswer(netns, ns), ns.label() + " ping", udp, errors),
+                            check(ns, "http", netns.httpClient(ns).get().uri("http://127.0.0.1:" + HTTP_PORT + "/")
+                                    .responseContent().aggregate().asString().map(String::trim), ns.label(), http, errors))
+                    .then().doFinally(sig -> checking.step()), 32)
+                    .blockLast(Duration.ofSeconds(300));
+            checking.done();
+            long checkNanos = System.nanoTime() - t2;
+
+            NetNamespace first = created.get(0);
+            System.out.println("`ip -br addr` and `ss -tuln` inside " + first.label() + " (ntk exec):");
+            registry.exec(first, List.of("ip", "-br", "addr"), System.getenv());
+            registry.exec(first, List.of("ss", "-tuln"), System.getenv());
+            int threads = ProcessAudit.threadCount();
+            int fds = ProcessAudit.openFdCount();
+            List<String> away = ProcessAudit.threadsAwayFromHome();
+
+            Table table = new Table();
+            table.row("namespaces (created, lo up)", count + String.format(" in %.0f ms (%.2f ms each)", createNanos / 1e6, createNanos / 1e6 / count));
+            table.row("listeners (TCP :" + TCP_PORT + ", UDP :" + UDP_PORT + ", HTTP :" + HTTP_PORT + ")", listeners + String.format(" bound in %.0f ms", bindNanos / 1e6));
+            table.row("TCP connections, right namespace", tcp.get() + " / " + count);
+            table.row("UDP datagrams, right namespace", udp.get() + " / " + count);
+            table.row("HTTP requests, right namespace", http.get() + " / " + count);
+            table.row("errors", Integer.toString(errors.size()));
+            table.row("time to check all answers", String.format("%.0f ms (%.0f TCP connects/s alongside UDP and HTTP)",
+                    checkNanos / 1e6, tcp.get() / (checkNanos / 1e9)));
+            table.row("JVM threads before / now", threadsBefore + " / " + threads + " (for " + count + " namespaces)");
+            table.row("open fds now", fds + " (a handle and 3 listeners per namespace)");
+            table.row("threads outside home namespace", Integer.toString(away.size()));
+            table.print(System.out);
+            errors.stream().limit(10).forEach(e -> System.out.println("  error: " + e));
+
+            boolean ok = errors.isEmpty() && away.isEmpty() && tcp.get() == count && udp.get() == count && http.get() == count;
+            System.out.println(ok ? "tour: OK, removing everything it created" : "tour: FAILED " + away);
+            return ok ? 0 : 1;
+        } finally {
+            servers.dispose();
+            netns.dispose();
         }
-        NetNamespace first = created.get(0);
-        System.out.println("`ip -br addr` inside " + first.label() + ":");
-        int ipExit = registry.exec(first, List.of("ip", "-br", "addr"), System.getenv());
-        int threads = ProcessAudit.threadCount();
-        int fds = ProcessAudit.openFdCount();
-        List<String> away = ProcessAudit.threadsAwayFromHome();
+    }
 
-        Table table = new Table();
-        table.row("namespaces created", Integer.toString(count));
-        table.row("distinct namespaces (st_dev, st_ino)", Integer.toString(ids.size()));
-        table.row("identified by name (ip netns identify)", Integer.toString(identified));
-        table.row("time to create all", String.format("%.1f ms (%.2f ms each)", createNanos / 1e6, createNanos / 1e6 / count));
-        table.row("JVM threads before / now", threadsBefore + " / " + threads);
-        table.row("open fds before / now", fdsBefore + " / " + fds + " (one handle per namespace)");
-        table.row("threads outside home namespace", Integer.toString(away.size()));
-        table.row("command in namespace exited", Integer.toString(ipExit));
-        table.print(System.out);
+    private static Mono<String> tcpAnswer(Netns netns, NetNamespace ns) {
+        return netns.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(TCP_PORT))
+                .flatMap(c -> c.inbound().receive().asString().next().map(String::trim).doFinally(s -> c.dispose()));
+    }
 
-        boolean ok = ids.size() == count && identified == count && away.isEmpty() && ipExit == 0;
-        System.out.println(ok ? "tour: OK" : "tour: FAILED " + away);
-        return ok ? 0 : 1;
+    private static Mono<String> udpAnswer(Netns netns, NetNamespace ns) {
+        return netns.connect(ns, UdpClient.create().host("127.0.0.1").port(UDP_PORT))
+                .flatMap(c -> c.outbound().sendString(Mono.just("ping")).then()
+                        .then(c.inbound().receive().asString().next()).doFinally(s -> c.dispose()));
+    }
+
+    private static Mono<Void> check(NetNamespace ns, String what, Mono<String> answer, String expected, AtomicLong ok, List<String> errors) {
+        return answer.timeout(Duration.ofSeconds(20))
+                .doOnNext(a -> {
+                    if (a.equals(expected)) {
+                        ok.incrementAndGet();
+                    } else {
+                        errors.add(what + " in " + ns.label() + " answered '" + a + "'");
+                    }
+                })
+                .onErrorResume(e -> {
+                    errors.add(what + " in " + ns.label() + ": " + e);
+                    return Mono.empty();
+                })
+                .then();
     }
 
     private void removeAll() {

@@ -1,0 +1,52 @@
+package dev.netnstoolkit.samples.cli;
+
+import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.reactor.Netns;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+@Command(name = "get", description = "HTTP GET from inside a namespace (its /etc/netns/NAME hosts and resolv.conf); body on stdout.")
+final class GetCommand implements Callable<Integer> {
+
+    @Option(names = "--ns", required = true, paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--timeout", defaultValue = "30", paramLabel = "SECONDS")
+    long timeout;
+
+    @Parameters(paramLabel = "URL")
+    String url;
+
+    @Override
+    public Integer call() {
+        Netns netns = null;
+        try (NetNamespace ns = Namespaces.system().open(name)) {
+            netns = Netns.builder().loopThreads(1).dedicatedThreads(1).build();
+            byte[] body = netns.httpClient(ns).get().uri(url)
+                    .responseSingle((res, content) -> {
+                        if (res.status().code() >= 400) {
+                            return reactor.core.publisher.Mono.error(new IllegalStateException(
+                                    "GET " + url + " in " + name + ": HTTP " + res.status()));
+                        }
+                        return content.asByteArray().defaultIfEmpty(new byte[0]);
+                    })
+                    .block(Duration.ofSeconds(timeout));
+            System.out.write(body);
+            System.out.flush();
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            if (netns != null) {
+                netns.dispose();
+            }
+        }
+    }
+}

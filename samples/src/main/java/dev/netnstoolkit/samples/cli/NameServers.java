@@ -1,0 +1,86 @@
+package dev.netnstoolkit.samples.cli;
+
+import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.reactor.Netns;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.tcp.TcpServer;
+import reactor.netty.udp.UdpServer;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The demo servers, one handler each for every namespace: TCP writes the namespace name and a newline,
+ * then echoes lines; UDP answers each datagram with {@code NAME PAYLOAD}; HTTP answers {@code GET /}
+ * with {@code NAME\n}. One process, one set of event loops, any number of namespaces.
+ */
+final class NameServers implements Disposable {
+
+    final AtomicLong connections = new AtomicLong();
+    final AtomicLong datagrams = new AtomicLong();
+    final AtomicLong requests = new AtomicLong();
+    private final List<Disposable> bound = new ArrayList<>();
+
+    /** Binds the protocols whose port is non-null in every namespace; returns the number of listeners. */
+    int bind(Netns netns, List<NetNamespace> spaces, Integer tcpPort, Integer udpPort, Integer httpPort, Duration timeout) {
+        Flux<NetNamespace> all = Flux.fromIterable(spaces);
+        List<Flux<? extends Disposable>> binds = new ArrayList<>();
+        if (tcpPort != null) {
+            binds.add(netns.bind(TcpServer.create().host("0.0.0.0").port(tcpPort)
+                    .doOnConnection(c -> {
+                        connections.incrementAndGet();
+                        c.addHandlerLast(new LineBasedFrameDecoder(64 * 1024));
+                    })
+                    .handle((in, out) -> out.sendString(Flux.concat(
+                            Mono.just(Netns.namespaceOf(in).label() + "\n"),
+                            in.receive().asString(StandardCharsets.UTF_8).map(line -> line + "\n")))), all));
+        }
+        if (udpPort != null) {
+            binds.add(netns.bind(UdpServer.create().host("0.0.0.0").port(udpPort)
+                    .handle((in, out) -> out.sendObject(in.receiveObject().cast(DatagramPacket.class).map(p -> {
+                        datagrams.incrementAndGet();
+                        String reply = Netns.namespaceOf(in).label() + " " + p.content().toString(StandardCharsets.UTF_8);
+                        return new DatagramPacket(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8), p.sender());
+                    }))), all));
+        }
+        if (httpPort != null) {
+            binds.add(netns.bind(HttpServer.create().host("0.0.0.0").port(httpPort)
+                    .route(r -> r.get("/", (req, res) -> {
+                        requests.incrementAndGet();
+                        return res.header("content-type", "text/plain").sendString(Mono.just(Netns.namespaceOf(req).label() + "\n"));
+                    })), all));
+        }
+        List<? extends Disposable> servers = Flux.merge(binds).collectList().block(timeout);
+        synchronized (bound) {
+            bound.addAll(servers);
+        }
+        return servers.size();
+    }
+
+    @Override
+    public void dispose() {
+        synchronized (bound) {
+            for (Disposable d : bound) {
+                if (d instanceof DisposableServer s) {
+                    s.disposeNow();
+                } else if (d instanceof Connection c) {
+                    c.disposeNow();
+                } else {
+                    d.dispose();
+                }
+            }
+            bound.clear();
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.netnstoolkit.samples.cli;
+
+import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.api.ProcessAudit;
+import dev.netnstoolkit.reactor.Netns;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+@Command(name = "serve", description = {
+        "Serve in many existing namespaces from one process: TCP writes the namespace name then echoes lines,",
+        "UDP answers `NAME PAYLOAD`, HTTP `GET /` answers `NAME`. Prints `ready N listeners` once bound;",
+        "on SIGTERM/SIGINT or after --duration closes everything and prints a summary."})
+final class ServeCommand implements Callable<Integer> {
+
+    static final class Which {
+        @Option(names = "--ns", split = ",", paramLabel = "NAME", description = "Namespaces, comma-separated.")
+        List<String> names;
+
+        @ArgGroup(exclusive = false)
+        Prefix prefix;
+    }
+
+    static final class Prefix {
+        @Option(names = "--ns-prefix", required = true, paramLabel = "P", description = "Namespaces P0 .. P(N-1)...")
+        String prefix;
+
+        @Option(names = "--count", required = true, paramLabel = "N", description = "... with --ns-prefix.")
+        int count;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Which which;
+
+    @Option(names = "--tcp", paramLabel = "PORT")
+    Integer tcpPort;
+
+    @Option(names = "--udp", paramLabel = "PORT")
+    Integer udpPort;
+
+    @Option(names = "--http", paramLabel = "PORT")
+    Integer httpPort;
+
+    @Option(names = "--duration", paramLabel = "SECONDS", description = "Stop after this long (default: until signalled).")
+    Long duration;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (tcpPort == null && udpPort == null && httpPort == null) {
+            throw new IllegalArgumentException("nothing to serve: give --tcp, --udp and/or --http");
+        }
+        List<String> names = new ArrayList<>();
+        if (which.names != null) {
+            names.addAll(which.names);
+        } else {
+            for (int i = 0; i < which.prefix.count; i++) {
+                names.add(which.prefix.prefix + i);
+            }
+        }
+        Namespaces registry = Namespaces.system();
+        List<NetNamespace> spaces = new ArrayList<>();
+        Netns netns = null;
+        NameServers servers = new NameServers();
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                stopped.await(15, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "ntk-serve-stop");
+        try {
+            for (String name : names) {
+                spaces.add(registry.open(name)); // they must exist: a clear not-found error otherwise
+            }
+            netns = Netns.create();
+            int listeners = servers.bind(netns, spaces, tcpPort, udpPort, httpPort, Duration.ofSeconds(60));
+            Runtime.getRuntime().addShutdownHook(hook);
+            System.out.println("ready " + listeners + " listeners");
+            System.out.flush();
+            if (duration != null) {
+                stop.await(duration, TimeUnit.SECONDS);
+            } else {
+                stop.await();
+            }
+        } finally {
+            servers.dispose();
+            if (netns != null) {
+                netns.dispose();
+            }
+            spaces.forEach(NetNamespace::close);
+            System.out.println("served: " + servers.connections.get() + " tcp connections, " + servers.datagrams.get()
+                    + " udp datagrams, " + servers.requests.get() + " http requests; JVM threads "
+                    + ProcessAudit.threadCount() + ", open fds " + ProcessAudit.openFdCount()
+                    + ", threads outside home " + ProcessAudit.threadsAwayFromHome().size());
+            System.out.flush();
+            stopped.countDown();
+        }
+        return 0;
+    }
+}

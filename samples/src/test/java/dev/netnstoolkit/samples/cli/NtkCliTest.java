@@ -1,0 +1,123 @@
+package dev.netnstoolkit.samples.cli;
+
+import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.test.Invariants;
+import dev.netnstoolkit.test.Privilege;
+import dev.netnstoolkit.test.TempNamespaces;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The ntk CLI, run as a child JVM the way a user runs it, against iproute2. */
+@ExtendWith(Privilege.class)
+class NtkCliTest {
+
+    @RegisterExtension
+    final TempNamespaces netns = new TempNamespaces();
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run ntk(String stdin, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Ntk.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).start();
+        if (stdin != null) {
+            p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        p.getOutputStream().close();
+        byte[] err = new byte[0];
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        err = p.getErrorStream().readAllBytes();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), out, new String(err, StandardCharsets.UTF_8));
+    }
+
+    static String sh(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        return out;
+    }
+
+    @Test
+    void addListIdentifyExecDeleteAgainstIproute2() throws Exception {
+        String name = netns.newName();
+        assertThat(ntk(null, "add", name).exit()).isZero();
+        assertThat(sh("ip", "netns", "list")).contains(name);
+        assertThat(ntk(null, "list").out().lines()).contains(name);
+        Run exec = ntk(null, "exec", name, "ip", "-o", "link", "show", "lo");
+        assertThat(exec.exit()).isZero();
+        assertThat(exec.out()).contains("UP");
+        assertThat(ntk(null, "exec", name, "sh", "-c", "exit 7").exit()).isEqualTo(7);
+        assertThat(sh("ip", "netns", "exec", name, "java", "-cp", System.getProperty("java.class.path"),
+                Ntk.class.getName(), "identify").trim()).isEqualTo(name);
+        assertThat(ntk(null, "delete", name).exit()).isZero();
+        assertThat(sh("ip", "netns", "list")).doesNotContain(name);
+    }
+
+    @Test
+    void errorsAreOneLineWithoutAStackTraceUnlessVerbose() throws Exception {
+        Invariants.Snapshot before = Invariants.snapshot();
+        String missing = netns.newName();
+        Run r = ntk(null, "delete", missing);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().lines()).hasSize(1);
+        assertThat(r.err()).startsWith("ntk: no such namespace").contains(missing).doesNotContain("\tat ");
+        Run bad = ntk(null, "add", "../../etc");
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err().trim()).isEqualTo("ntk: invalid namespace name '../../etc': it contains '/'");
+        Run verbose = ntk(null, "--verbose", "delete", missing);
+        assertThat(verbose.err()).contains("\tat ").contains("NamespaceNotFoundException");
+        assertThat(ntk(null, "exec", missing, "true").exit()).isEqualTo(1);
+        assertThat(ntk(null, "bogus").exit()).isEqualTo(2); // usage error
+        assertThat(Namespaces.system().list()).doesNotContain(missing);
+        before.assertClean(netns.prefix());
+    }
+
+    @Test
+    void serveGetAndConnectAcrossNamespaces() throws Exception {
+        String a = netns.create().name().orElseThrow();
+        String b = netns.create().name().orElseThrow();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Ntk.class.getName(),
+                "serve", "--ns", a + "," + b, "--tcp", "7100", "--udp", "7100", "--http", "8180", "--duration", "60"));
+        Path log = java.nio.file.Files.createTempFile("ntk-serve", ".log");
+        // to a file: Process.destroy() closes our end of its pipes, and we read the summary after it
+        Process serve = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            for (int i = 0; i < 300 && !java.nio.file.Files.readString(log).contains("\n"); i++) {
+                Thread.sleep(100);
+            }
+            assertThat(java.nio.file.Files.readString(log)).startsWith("ready 6 listeners\n");
+            for (String ns : List.of(a, b)) {
+                Run get = ntk(null, "get", "--ns", ns, "http://127.0.0.1:8180/");
+                assertThat(get.exit()).isZero();
+                assertThat(get.out()).isEqualTo(ns + "\n");
+                Run connect = ntk("hello\nworld\n", "connect", "--ns", ns, "127.0.0.1:7100");
+                assertThat(connect.exit()).isZero();
+                assertThat(connect.out()).isEqualTo(ns + "\nhello\nworld\n");
+                assertThat(sh("ip", "netns", "exec", ns, "ss", "-Hlun")).contains(":7100");
+            }
+            Run refused = ntk(null, "get", "--ns", a, "http://127.0.0.1:8181/");
+            assertThat(refused.exit()).isEqualTo(1);
+            assertThat(refused.err()).startsWith("ntk: ").contains("Connection refused");
+            serve.destroy(); // SIGTERM: close everything and print the summary
+            assertThat(serve.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            String summary = java.nio.file.Files.readAllLines(log).get(1);
+            assertThat(summary).startsWith("served: 2 tcp connections").contains("2 http requests").contains("threads outside home 0");
+        } finally {
+            serve.destroyForcibly().waitFor();
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
+}
