@@ -196,6 +196,30 @@ class NetnsTest {
     }
 
     @Test
+    void reactorNettyMetricsKeepWorkingBesideTheToolkitsNamespaceTaggedOnes() {
+        NetNamespace ns = netns.create();
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        io.micrometer.core.instrument.Metrics.globalRegistry.add(registry);
+        Netns metered = Netns.builder().loopThreads(1).dedicatedThreads(1).meterRegistry(registry).build();
+        try {
+            DisposableServer server = metered.bind(HttpServer.create().host("127.0.0.1").port(PORT)
+                    .handle((req, res) -> res.sendString(Mono.just("ok"))), Flux.just(ns)).blockLast(Duration.ofSeconds(10));
+            String body = metered.httpClient(ns).metrics(true, uri -> uri).get().uri("http://127.0.0.1:" + PORT + "/")
+                    .responseContent().aggregate().asString().block(Duration.ofSeconds(10));
+            assertThat(body).isEqualTo("ok");
+            // Reactor Netty's own client metrics
+            assertThat(registry.find("reactor.netty.http.client.data.received").meters()).isNotEmpty();
+            // the toolkit's: every socket of this namespace (listener, client, DNS) went through a switch
+            assertThat(registry.get("ntk.namespace.tasks").tag("namespace", ns.label()).counter().count()).isGreaterThanOrEqualTo(2);
+            assertThat(registry.get("ntk.namespace.switch").tag("namespace", ns.label()).timer().count()).isGreaterThanOrEqualTo(2);
+            server.disposeNow();
+        } finally {
+            metered.dispose();
+            io.micrometer.core.instrument.Metrics.globalRegistry.remove(registry);
+        }
+    }
+
+    @Test
     void perNamespaceHostsFileResolvesOnlyInThatNamespace() throws IOException {
         List<NetNamespace> spaces = netns.create(2);
         NetNamespace withHosts = spaces.get(0);
