@@ -1,5 +1,6 @@
 package dev.netnstoolkit.jna;
 
+import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.api.ClosedNamespaceException;
 import dev.netnstoolkit.api.Namespaces;
 import dev.netnstoolkit.api.NetNamespace;
@@ -27,7 +28,7 @@ class IdentityTest {
         NetNamespace a = netns.create();
         NetNamespace b = netns.create();
         String nameA = a.name().orElseThrow();
-        Process sleeper = Sh.background("ip", "netns", "exec", nameA, "sleep", "30");
+        Process sleeper = Commands.background("ip", "netns", "exec", nameA, "sleep", "30");
         try (NetNamespace byName = registry.open(nameA);
              NetNamespace byPath = registry.openPath("/run/netns/" + nameA);
              NetNamespace home = registry.home();

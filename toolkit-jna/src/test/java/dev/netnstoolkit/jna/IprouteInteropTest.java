@@ -1,5 +1,6 @@
 package dev.netnstoolkit.jna;
 
+import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.api.Namespaces;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.test.Invariants;
@@ -31,17 +32,17 @@ class IprouteInteropTest {
         Invariants.Snapshot before = Invariants.snapshot();
         String name = netns.newName();
         try (NetNamespace ns = registry.create(name)) {
-            assertThat(lines(Sh.ok("ip", "netns", "list"))).anyMatch(l -> l.equals(name) || l.startsWith(name + " "));
+            assertThat(lines(Commands.ok("ip", "netns", "list"))).anyMatch(l -> l.equals(name) || l.startsWith(name + " "));
             // lo is up, and ip netns exec runs inside it
-            assertThat(Sh.ok("ip", "netns", "exec", name, "ip", "-o", "link", "show", "lo")).contains("UP");
-            assertThat(Sh.ok("ip", "netns", "exec", name, "ip", "netns", "identify").trim()).isEqualTo(name);
-            assertThat(Sh.ok("ip", "netns", "exec", name, "readlink", "/proc/self/ns/net").trim())
+            assertThat(Commands.ok("ip", "netns", "exec", name, "ip", "-o", "link", "show", "lo")).contains("UP");
+            assertThat(Commands.ok("ip", "netns", "exec", name, "ip", "netns", "identify").trim()).isEqualTo(name);
+            assertThat(Commands.ok("ip", "netns", "exec", name, "readlink", "/proc/self/ns/net").trim())
                     .isEqualTo("net:[" + ns.id().ino() + "]");
             // the same modes as iproute2's: /run/netns 0755, name file mode 0 under its mount
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(Path.of("/run/netns")))).isEqualTo("rwxr-xr-x");
-            assertThat(Sh.ok("findmnt", "-n", "-o", "PROPAGATION", "/run/netns")).contains("shared");
+            assertThat(Commands.ok("findmnt", "-n", "-o", "PROPAGATION", "/run/netns")).contains("shared");
         }
-        Sh.ok("ip", "netns", "delete", name);
+        Commands.ok("ip", "netns", "delete", name);
         assertThat(registry.list()).doesNotContain(name);
         assertThat(Files.exists(Path.of("/run/netns", name))).isFalse();
         before.assertClean(netns.prefix());
@@ -51,8 +52,8 @@ class IprouteInteropTest {
     void weUseWhatIpCreates() {
         Invariants.Snapshot before = Invariants.snapshot();
         String name = netns.newName();
-        Sh.ok("ip", "netns", "add", name);
-        String ino = Sh.ok("ip", "netns", "exec", name, "readlink", "/proc/self/ns/net").trim();
+        Commands.ok("ip", "netns", "add", name);
+        String ino = Commands.ok("ip", "netns", "exec", name, "readlink", "/proc/self/ns/net").trim();
         assertThat(registry.list()).contains(name);
         try (NetNamespace ns = registry.open(name)) {
             assertThat("net:[" + ns.id().ino() + "]").isEqualTo(ino);
@@ -60,7 +61,7 @@ class IprouteInteropTest {
             assertThat(registry.identify(ns)).containsExactly(name);
         }
         registry.delete(name);
-        assertThat(lines(Sh.ok("ip", "netns", "list"))).noneMatch(l -> l.startsWith(name));
+        assertThat(lines(Commands.ok("ip", "netns", "list"))).noneMatch(l -> l.startsWith(name));
         assertThat(registry.list()).doesNotContain(name);
         before.assertClean(netns.prefix());
     }
@@ -68,13 +69,13 @@ class IprouteInteropTest {
     @Test
     void identifyByPidMatchesIp() throws Exception {
         String name = netns.newName();
-        Sh.ok("ip", "netns", "add", name);
-        Process sleeper = Sh.background("ip", "netns", "exec", name, "sleep", "30");
+        Commands.ok("ip", "netns", "add", name);
+        Process sleeper = Commands.background("ip", "netns", "exec", name, "sleep", "30");
         try {
             long pid = sleeper.pid();
             waitUntilInNamespace(pid, registry.open(name));
             assertThat(registry.identify(pid)).containsExactly(name);
-            assertThat(Sh.ok("ip", "netns", "identify", Long.toString(pid)).trim()).isEqualTo(name);
+            assertThat(Commands.ok("ip", "netns", "identify", Long.toString(pid)).trim()).isEqualTo(name);
             assertThat(registry.identify(ProcessHandle.current().pid())).doesNotContain(name);
         } finally {
             sleeper.destroyForcibly().waitFor();

@@ -1,5 +1,6 @@
 package dev.netnstoolkit.jna;
 
+import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.api.Namespaces;
 import dev.netnstoolkit.test.Privilege;
 import dev.netnstoolkit.test.TempNamespaces;
@@ -34,7 +35,7 @@ class UnprivilegedTest {
         String fresh = netns.newName();
         List<String> before = Namespaces.system().list();
 
-        String out = Sh.ok(command(dir, fresh, existing).toArray(String[]::new));
+        String out = Commands.ok(command(dir, fresh, existing).toArray(String[]::new));
 
         assertThat(out).doesNotContain("CRASH");
         assertThat(out).containsPattern("(?m)^create NamespacePermissionException CAP_SYS_ADMIN");

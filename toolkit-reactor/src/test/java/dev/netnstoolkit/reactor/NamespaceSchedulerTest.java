@@ -1,5 +1,6 @@
 package dev.netnstoolkit.reactor;
 
+import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.api.ClosedNamespaceException;
 import dev.netnstoolkit.api.NamespaceNotFoundException;
 import dev.netnstoolkit.api.NamespaceSwitchException;
@@ -89,10 +90,10 @@ class NamespaceSchedulerTest {
             assertThat(listeners).hasSize(20);
             if (round == 0) {
                 for (NetNamespace ns : spaces) {
-                    String ss = Sh.ok("ip", "netns", "exec", ns.name().orElseThrow(), "ss", "-Hltn");
+                    String ss = Commands.ok("ip", "netns", "exec", ns.name().orElseThrow(), "ss", "-Hltn");
                     assertThat(ss).containsPattern("127\\.0\\.0\\.1\\]?:" + PORT); // [::ffff:127.0.0.1] for a dual-stack JDK socket
                 }
-                assertThat(Sh.ok("ss", "-Hltn")).doesNotContainPattern("127\\.0\\.0\\.1\\]?:" + PORT);
+                assertThat(Commands.ok("ss", "-Hltn")).doesNotContainPattern("127\\.0\\.0\\.1\\]?:" + PORT);
             }
             for (ServerSocketChannel ch : listeners) {
                 ch.close();
@@ -292,7 +293,7 @@ class NamespaceSchedulerTest {
         NetNamespace ns = netns.create();
         String name = ns.name().orElseThrow();
         NamespaceScheduler scheduler = track(NamespaceScheduler.create(1));
-        Sh.ok("ip", "netns", "delete", name);
+        Commands.ok("ip", "netns", "delete", name);
         StepVerifier.create(scheduler.call(ns, () -> {
                     try (ServerSocketChannel ch = ServerSocketChannel.open()) {
                         ch.bind(new InetSocketAddress("127.0.0.1", PORT));

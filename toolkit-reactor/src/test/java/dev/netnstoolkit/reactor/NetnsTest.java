@@ -1,5 +1,6 @@
 package dev.netnstoolkit.reactor;
 
+import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.api.ClosedNamespaceException;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
@@ -360,7 +361,7 @@ class NetnsTest {
                 .expectError(ClosedNamespaceException.class).verify(Duration.ofSeconds(10));
         // deleted by name while our handle is open: still usable (the handle keeps it alive)
         NetNamespace deleted = spaces.get(1);
-        Sh.ok("ip", "netns", "delete", deleted.name().orElseThrow());
+        Commands.ok("ip", "netns", "delete", deleted.name().orElseThrow());
         DisposableServer s = toolkit.bind(nameServer(), Flux.just(deleted)).blockLast(Duration.ofSeconds(10));
         // the port is now in use in that namespace: a second bind errors
         StepVerifier.create(toolkit.bind(nameServer(), Flux.just(deleted)))

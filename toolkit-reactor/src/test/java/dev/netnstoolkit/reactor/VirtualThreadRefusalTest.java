@@ -1,5 +1,6 @@
 package dev.netnstoolkit.reactor;
 
+import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.test.Privilege;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -32,7 +33,7 @@ class VirtualThreadRefusalTest {
             }
             Assumptions.abort(why);
         }
-        String out = Sh.ok(java.toString(), "-cp", System.getProperty("java.class.path"), VirtualThreadProbe.class.getName());
+        String out = Commands.ok(java.toString(), "-cp", System.getProperty("java.class.path"), VirtualThreadProbe.class.getName());
         assertThat(out).contains("factory refused: the thread factory makes virtual threads");
         assertThat(out).contains("create refused: create the NamespaceScheduler from a platform thread");
         assertThat(out).contains("inline refused:");

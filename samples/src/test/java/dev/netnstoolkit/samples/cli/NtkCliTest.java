@@ -1,6 +1,7 @@
 package dev.netnstoolkit.samples.cli;
 
 import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
 import dev.netnstoolkit.test.TempNamespaces;
@@ -42,11 +43,8 @@ class NtkCliTest {
         return new Run(p.exitValue(), out, new String(err, StandardCharsets.UTF_8));
     }
 
-    static String sh(String... argv) throws Exception {
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
-        return out;
+    static String sh(String... argv) {
+        return Commands.run(argv).out();
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.netnstoolkit.reactor;
+package dev.netnstoolkit.test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,16 +7,21 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Runs a command (no shell) from the test thread and returns what it printed; fails on a non-zero exit. */
-final class Sh {
+/**
+ * Runs a command (no shell: the arguments go to execve as they are) and returns what it printed, for
+ * tests that check the toolkit against iproute2 and friends. Bounded: a command that runs over 60 s fails.
+ */
+public final class Commands {
 
-    record Result(int exit, String out) {
+    /** Exit status and combined stdout + stderr. */
+    public record Result(int exit, String out) {
     }
 
-    private Sh() {
+    private Commands() {
     }
 
-    static String ok(String... argv) {
+    /** Runs the command and returns its output; fails the test on a non-zero exit. */
+    public static String ok(String... argv) {
         Result r = run(argv);
         if (r.exit() != 0) {
             fail(String.join(" ", argv) + " exited " + r.exit() + ": " + r.out());
@@ -25,12 +30,13 @@ final class Sh {
     }
 
     /** Starts a command with no pipes to this JVM (so it holds no descriptor of ours). */
-    static Process background(String... argv) throws IOException {
+    public static Process background(String... argv) throws IOException {
         return new ProcessBuilder(List.of(argv)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 
-    static Result run(String... argv) {
+    /** Runs the command and returns its exit status and output. */
+    public static Result run(String... argv) {
         try {
             Process p = new ProcessBuilder(List.of(argv)).redirectErrorStream(true).start();
             p.getOutputStream().close();
