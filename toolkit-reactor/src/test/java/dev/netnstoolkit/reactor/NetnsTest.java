@@ -110,6 +110,23 @@ class NetnsTest {
     }
 
     @Test
+    void aClientInOneNamespaceReachesAServerInAnotherOverAVethPair() {
+        List<NetNamespace> spaces = netns.create(2);
+        List<TempNamespaces.VethEnd> ends = netns.veth(spaces.get(0), "10.199.0.1/30", spaces.get(1), "10.199.0.2/30");
+        DisposableServer server = toolkit.bind(TcpServer.create().host(ends.get(1).address()).port(PORT)
+                .handle((in, out) -> out.sendString(Mono.just(Netns.namespaceOf(in).label() + "\n"))), Flux.just(spaces.get(1)))
+                .blockLast(Duration.ofSeconds(10));
+        Connection c = toolkit.connect(spaces.get(0), TcpClient.newConnection().host(ends.get(1).address()).port(PORT))
+                .block(Duration.ofSeconds(10));
+        assertThat(readLine(c)).isEqualTo(spaces.get(1).label());
+        assertThat(c.channel().localAddress().toString()).contains(ends.get(0).address());
+        c.disposeNow();
+        // from the home namespace that address does not exist: nothing leaves the test's own namespaces
+        assertThat(Commands.run("ip", "route", "get", ends.get(1).address()).out()).doesNotContain(ends.get(1).device());
+        server.disposeNow();
+    }
+
+    @Test
     void acceptEmitsInboundConnectionsThatKnowTheirNamespace() {
         List<NetNamespace> spaces = netns.create(3);
         List<String> seen = new ArrayList<>();

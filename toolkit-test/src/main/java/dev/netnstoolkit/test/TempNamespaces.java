@@ -60,6 +60,36 @@ public final class TempNamespaces implements BeforeAllCallback, AfterEachCallbac
         return list;
     }
 
+    /** One end of a veth pair: the namespace, the interface name in it, and its address (CIDR). */
+    public record VethEnd(NetNamespace namespace, String device, String cidr) {
+        /** The address without the prefix length, e.g. {@code 10.199.0.1}. */
+        public String address() {
+            return cidr.substring(0, cidr.indexOf('/'));
+        }
+    }
+
+    /**
+     * Connects two of this instance's namespaces with a veth pair, assigns the addresses (CIDR, e.g.
+     * {@code 10.199.0.1/30}) and brings both ends up, with iproute2. The pair lives in the test's own
+     * namespaces only and disappears with them. Traffic to these addresses never leaves the machine.
+     *
+     * @return the two ends, {@code a} first
+     */
+    public List<VethEnd> veth(NetNamespace a, String cidrA, NetNamespace b, String cidrB) {
+        Privilege.require();
+        int n = counter.incrementAndGet();
+        String devA = "ntkv" + n + "a";
+        String devB = "ntkv" + n + "b";
+        String nsA = a.name().orElseThrow(() -> new IllegalArgumentException("veth needs named namespaces"));
+        String nsB = b.name().orElseThrow(() -> new IllegalArgumentException("veth needs named namespaces"));
+        Commands.ok("ip", "link", "add", devA, "netns", nsA, "type", "veth", "peer", "name", devB, "netns", nsB);
+        Commands.ok("ip", "-n", nsA, "addr", "add", cidrA, "dev", devA);
+        Commands.ok("ip", "-n", nsB, "addr", "add", cidrB, "dev", devB);
+        Commands.ok("ip", "-n", nsA, "link", "set", devA, "up");
+        Commands.ok("ip", "-n", nsB, "link", "set", devB, "up");
+        return List.of(new VethEnd(a, devA, cidrA), new VethEnd(b, devB, cidrB));
+    }
+
     /** Closes every handle and deletes every name with this prefix; safe to call more than once. */
     public void cleanUp() {
         synchronized (handles) {
