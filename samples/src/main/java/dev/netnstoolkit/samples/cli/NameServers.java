@@ -3,6 +3,12 @@ package dev.netnstoolkit.samples.cli;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.reactor.Netns;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.util.AttributeKey;
+import reactor.core.publisher.Sinks;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import reactor.core.Disposable;
@@ -27,24 +33,45 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class NameServers implements Disposable {
 
+    private static final AttributeKey<Sinks.Empty<Void>> PEER_EOF = AttributeKey.valueOf("ntk.peerEof");
+
     final AtomicLong connections = new AtomicLong();
     final AtomicLong datagrams = new AtomicLong();
     final AtomicLong requests = new AtomicLong();
     private final List<Disposable> bound = new ArrayList<>();
 
     /** Binds the protocols whose port is non-null in every namespace; returns the number of listeners. */
+    @SuppressWarnings("unchecked")
     int bind(Netns netns, List<NetNamespace> spaces, Integer tcpPort, Integer udpPort, Integer httpPort, Duration timeout) {
         Flux<NetNamespace> all = Flux.fromIterable(spaces);
         List<Flux<? extends Disposable>> binds = new ArrayList<>();
         if (tcpPort != null) {
             binds.add(netns.bind(TcpServer.create().host("0.0.0.0").port(tcpPort)
+                    // A client that half-closes (EOF on its stdin) still gets every echoed line back: we
+                    // keep the socket open on the peer's FIN, end the echo there, and close once it is written.
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .doOnConnection(c -> {
                         connections.incrementAndGet();
+                        Sinks.Empty<Void> eof = Sinks.empty();
+                        c.channel().attr(PEER_EOF).set(eof);
+                        c.addHandlerFirst("ntk-peer-eof", new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                                if (evt instanceof ChannelInputShutdownReadComplete) {
+                                    eof.tryEmitEmpty();
+                                }
+                                ctx.fireUserEventTriggered(evt);
+                            }
+                        });
                         c.addHandlerLast(new LineBasedFrameDecoder(64 * 1024));
                     })
-                    .handle((in, out) -> out.sendString(Flux.concat(
-                            Mono.just(Netns.namespaceOf(in).label() + "\n"),
-                            in.receive().asString(StandardCharsets.UTF_8).map(line -> line + "\n")))), all));
+                    .handle((in, out) -> {
+                        Mono<Void>[] eof = new Mono[1];
+                        in.withConnection(c -> eof[0] = c.channel().attr(PEER_EOF).get().asMono());
+                        return out.sendString(Flux.concat(
+                                Mono.just(Netns.namespaceOf(in).label() + "\n"),
+                                in.receive().asString(StandardCharsets.UTF_8).map(line -> line + "\n").takeUntilOther(eof[0])));
+                    }), all));
         }
         if (udpPort != null) {
             binds.add(netns.bind(UdpServer.create().host("0.0.0.0").port(udpPort)
