@@ -9,16 +9,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,43 +40,11 @@ class UnprivilegedTest {
 
     /** setpriv as nobody with no capabilities, on a copy of the class path nobody can read. */
     private static List<String> command(Path dir, String fresh, String existing) throws IOException {
-        dir.toFile().setReadable(true, false);
-        dir.toFile().setExecutable(true, false);
-        List<String> cp = new ArrayList<>();
-        int i = 0;
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path src = Path.of(entry);
-            if (!Files.exists(src)) {
-                continue;
-            }
-            Path dst = dir.resolve("cp" + i++ + (Files.isDirectory(src) ? "" : ".jar"));
-            copyReadable(src, dst);
-            cp.add(dst.toString());
-        }
-        Path jnaTmp = Files.createDirectory(dir.resolve("jna"));
-        Files.setPosixFilePermissions(jnaTmp, PosixFilePermissions.fromString("rwxrwxrwx"));
+        String cp = Commands.readableClassPath(dir);
+        Path jnaTmp = Commands.worldWritable(dir, "jna");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs", java, "-Djna.tmpdir=" + jnaTmp, "-Duser.home=" + jnaTmp,
-                "-cp", String.join(File.pathSeparator, cp), UnprivilegedProbe.class.getName(), fresh, existing);
-    }
-
-    private static void copyReadable(Path src, Path dst) throws IOException {
-        try (Stream<Path> walk = Files.walk(src)) {
-            walk.forEach(p -> {
-                Path target = dst.resolve(src.relativize(p).toString());
-                try {
-                    if (Files.isDirectory(p)) {
-                        Files.createDirectories(target);
-                        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
-                    } else {
-                        Files.copy(p, target, StandardCopyOption.REPLACE_EXISTING);
-                        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+                "-cp", cp, UnprivilegedProbe.class.getName(), fresh, existing);
     }
 }

@@ -1,6 +1,13 @@
 package dev.netnstoolkit.test;
 
+import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.stream.Stream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -52,5 +59,44 @@ public final class Commands {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /**
+     * A copy of this JVM's class path under {@code dir} that any user can read, for child JVMs run as an
+     * unprivileged user (the originals may sit under /root). Returns the new class path.
+     */
+    public static String readableClassPath(Path dir) throws IOException {
+        dir.toFile().setReadable(true, false);
+        dir.toFile().setExecutable(true, false);
+        List<String> cp = new ArrayList<>();
+        int i = 0;
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path src = Path.of(entry);
+            if (!Files.exists(src)) {
+                continue;
+            }
+            Path dst = dir.resolve("cp" + i++ + (Files.isDirectory(src) ? "" : ".jar"));
+            try (Stream<Path> walk = Files.walk(src)) {
+                for (Path p : (Iterable<Path>) walk::iterator) {
+                    Path target = dst.resolve(src.relativize(p).toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(target);
+                        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+                    } else {
+                        Files.copy(p, target, StandardCopyOption.REPLACE_EXISTING);
+                        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
+                    }
+                }
+            }
+            cp.add(dst.toString());
+        }
+        return String.join(File.pathSeparator, cp);
+    }
+
+    /** A directory under {@code dir} that anyone may write (JNA's native library goes there for other users). */
+    public static Path worldWritable(Path dir, String name) throws IOException {
+        Path d = Files.createDirectories(dir.resolve(name));
+        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxrwxrwx"));
+        return d;
     }
 }

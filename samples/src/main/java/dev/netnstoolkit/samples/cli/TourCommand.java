@@ -51,8 +51,9 @@ final class TourCommand implements Callable<Integer> {
             return tour();
         } catch (NamespacePermissionException e) {
             System.err.println("ntk tour: " + e.getMessage());
-            System.err.println("ntk tour: run it as root (sudo java -jar samples/target/ntk.jar tour): it needs "
-                    + e.missingCapability() + " to create network namespaces");
+            System.err.println("ntk tour: it needs " + e.missingCapability() + " to create network namespaces. Run it as root"
+                    + " (sudo java -jar samples/target/ntk.jar tour), or rootless in a private user + mount namespace:"
+                    + " unshare -Urnm sh -c 'mount -t tmpfs tmpfs /run && java -jar samples/target/ntk.jar tour'");
             return 1;
         } finally {
             removeAll();
@@ -115,7 +116,7 @@ final class TourCommand implements Callable<Integer> {
             table.row("time to check all answers", String.format("%.0f ms (%.0f TCP connects/s alongside UDP and HTTP)",
                     checkNanos / 1e6, tcp.get() / (checkNanos / 1e9)));
             table.row("JVM threads before / now", threadsBefore + " / " + threads + " (for " + count + " namespaces)");
-            table.row("open fds now", fds + " (a handle and 3 listeners per namespace)");
+            table.row("open fds now", fds + " (per namespace: a handle, 3 listeners, DNS resolver sockets)");
             table.row("threads outside home namespace", Integer.toString(away.size()));
             table.print(System.out);
             errors.stream().limit(10).forEach(e -> System.out.println("  error: " + e));
