@@ -143,6 +143,13 @@ public final class JnaNamespaceBackend implements NamespaceBackend {
     }
 
     @Override
+    public void setCloseOnExec(int fd) {
+        if (LibC.fcntl(fd, LibC.F_SETFD, LibC.FD_CLOEXEC) != 0) {
+            throw Errors.of("fcntl(F_SETFD, FD_CLOEXEC)", LibC.errno(), "fd " + fd, "ownership of the descriptor");
+        }
+    }
+
+    @Override
     public long spawn(NetNamespace ns, List<String> argv, Map<String, String> env) {
         List<String> envp = new ArrayList<>(env.size());
         env.forEach((k, v) -> envp.add(k + "=" + v));

@@ -75,6 +75,11 @@ final class LibC {
 
     static native int close(int fd);
 
+    static final int F_SETFD = 2;
+    static final int FD_CLOEXEC = 1;
+
+    static native int fcntl(int fd, int cmd, int arg);
+
     static native int fstat(int fd, byte[] statbuf);
 
     static native int fstatfs(int fd, byte[] statfsbuf);

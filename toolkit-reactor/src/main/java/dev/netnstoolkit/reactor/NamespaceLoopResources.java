@@ -14,6 +14,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.EventExecutor;
@@ -109,6 +110,7 @@ public final class NamespaceLoopResources implements Disposable {
     }
 
     <C extends Channel> C created(C channel, NetNamespace ns) {
+        closeOnExec(channel);
         channel.attr(NAMESPACE).set(ns);
         channels.add(channel);
         if (channel instanceof ServerChannel) {
@@ -129,6 +131,7 @@ public final class NamespaceLoopResources implements Disposable {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof Channel child) {
+                closeOnExec(child);
                 child.attr(NAMESPACE).set(ns);
                 channels.add(child);
             }
@@ -138,6 +141,13 @@ public final class NamespaceLoopResources implements Disposable {
         @Override
         public boolean isSharable() {
             return true;
+        }
+    }
+
+    /** Netty's epoll sockets are opened without SOCK_CLOEXEC: no process started later may inherit them. */
+    private void closeOnExec(Channel channel) {
+        if (channel instanceof UnixChannel unix && unix.fd().isOpen()) {
+            scheduler.backend().setCloseOnExec(unix.fd().intValue());
         }
     }
 

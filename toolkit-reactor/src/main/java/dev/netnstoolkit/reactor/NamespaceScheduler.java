@@ -246,6 +246,11 @@ public final class NamespaceScheduler implements Disposable {
         return queue.size();
     }
 
+    /** The native backend this scheduler switches with. */
+    NamespaceBackend backend() {
+        return backend;
+    }
+
     /** The home namespace: that of the thread which created the scheduler. */
     public NamespaceId homeId() {
         return homeId;

@@ -61,6 +61,11 @@ public abstract class ForwardingNamespaceBackend implements NamespaceBackend {
     }
 
     @Override
+    public void setCloseOnExec(int fd) {
+        delegate.setCloseOnExec(fd);
+    }
+
+    @Override
     public long spawn(NetNamespace ns, List<String> argv, Map<String, String> env) {
         return delegate.spawn(ns, argv, env);
     }

@@ -61,6 +61,12 @@ public interface NamespaceBackend {
     void setns(int fd, String target);
 
     /**
+     * Sets FD_CLOEXEC on a descriptor someone else opened without it (Netty's epoll sockets), so that no
+     * process started later inherits it.
+     */
+    void setCloseOnExec(int fd);
+
+    /**
      * Starts {@code argv} with {@code env} inside {@code ns}, with stdin, stdout and stderr inherited
      * and every other descriptor closed in the child; returns its pid. The caller must {@link #waitFor}.
      */
