@@ -26,9 +26,28 @@ public final class ProcessAudit {
 
     /** The threads, as {@code "tid name net:[inode]"}, whose network namespace is not home. */
     public static List<String> threadsAwayFromHome() {
-        String home = homeNamespace();
+        return threadsAwayFromHome(Path.of("/proc/self"));
+    }
+
+    /**
+     * The threads of process {@code pid}, as {@code "tid name net:[inode]"}, whose network namespace is
+     * not that of its main thread; empty once the process is gone. For watching another JVM.
+     */
+    public static List<String> threadsAwayFromHome(long pid) {
+        try {
+            return threadsAwayFromHome(Path.of("/proc", Long.toString(pid)));
+        } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof NoSuchFileException) {
+                return List.of(); // the process ended while we looked
+            }
+            throw e;
+        }
+    }
+
+    private static List<String> threadsAwayFromHome(Path proc) {
+        String home = link(proc.resolve("ns/net"));
         List<String> away = new ArrayList<>();
-        for (Path task : list(Path.of("/proc/self/task"))) {
+        for (Path task : list(proc.resolve("task"))) {
             String ns;
             try {
                 ns = Files.readSymbolicLink(task.resolve("ns/net")).toString();
@@ -71,6 +90,46 @@ public final class ProcessAudit {
             }
         }
         return out;
+    }
+
+    /**
+     * The socket descriptors, as {@code "fd->socket:[inode]"}, that the home namespace's socket tables
+     * (/proc/self/net/{tcp,udp,raw}{,6}, unix, netlink, packet) do not list: sockets of another
+     * namespace, which keep that namespace alive after its name is deleted. A socket that was never
+     * bound or connected is not in any table and is listed too; call this when the work is done.
+     */
+    public static List<String> socketsOutsideHome() {
+        java.util.Set<String> home = new java.util.HashSet<>();
+        for (String table : List.of("tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "netlink")) {
+            inodes(table, 9, home);
+        }
+        inodes("unix", 6, home);
+        inodes("packet", 8, home);
+        List<String> outside = new ArrayList<>();
+        for (String fd : describeOpenFds()) {
+            int at = fd.indexOf("->socket:[");
+            if (at > 0 && !home.contains(fd.substring(at + 10, fd.length() - 1))) {
+                outside.add(fd);
+            }
+        }
+        return outside;
+    }
+
+    private static void inodes(String table, int column, java.util.Set<String> into) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of("/proc/self/net", table));
+        } catch (NoSuchFileException e) {
+            return; // protocol not built into this kernel
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+            String[] cols = line.trim().split("\\s+");
+            if (cols.length > column) {
+                into.add(cols[column]);
+            }
+        }
     }
 
     private static List<Path> list(Path dir) {

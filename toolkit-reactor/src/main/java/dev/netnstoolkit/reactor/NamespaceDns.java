@@ -72,6 +72,8 @@ final class NamespaceDns {
             return new UnixResolverDnsServerAddressStreamProvider(resolvConf);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + resolvConf, e);
+        } catch (RuntimeException e) { // Netty's parser: bad values (e.g. options ndots:x)
+            throw new IllegalArgumentException("cannot use " + resolvConf + ": " + e.getMessage(), e);
         }
     }
 
@@ -87,6 +89,8 @@ final class NamespaceDns {
                 v6 = entries.ipv6Entries();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + hostsFile, e);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("cannot use " + hostsFile + ": " + e.getMessage(), e);
             }
         }
         Map<String, List<InetAddress>> ipv4 = v4;

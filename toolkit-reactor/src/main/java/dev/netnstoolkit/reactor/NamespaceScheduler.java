@@ -109,6 +109,7 @@ public final class NamespaceScheduler implements Disposable {
                     + ") is in " + homeId + ", not in the process's home namespace " + processHome
                     + ": its threads would inherit the wrong namespace");
         }
+        prewarmJdkSockets();
         this.home = backend.open("/proc/thread-self/ns/net", null);
         this.name = b.namePrefix;
         this.capacity = b.queueCapacity;
@@ -124,6 +125,19 @@ public final class NamespaceScheduler implements Disposable {
         if (dedicated.size() < b.dedicatedThreads) {
             dispose();
             throw new IllegalStateException("the scheduler's workers could not switch themselves home; see the log");
+        }
+    }
+
+    /**
+     * The JDK makes a socket pair for life the first time an NIO channel is closed (its pre-close
+     * descriptor) in the namespace of that thread: if that is a task's namespace, the namespace can
+     * never be freed. Make it here, at home, before any task runs.
+     */
+    private static void prewarmJdkSockets() {
+        try {
+            java.nio.channels.SocketChannel.open().close();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot open a socket at home", e);
         }
     }
 
@@ -308,9 +322,19 @@ public final class NamespaceScheduler implements Disposable {
     }
 
     private void startDedicatedWorker(CountDownLatch started) {
-        Thread t = newOwnedThread(name + "-worker-" + threadSeq.incrementAndGet(), true, started, this::workLoop);
+        startDedicatedWorker(started, null);
+    }
+
+    /** {@code first}, if any, runs on the new worker once it is at home, before its first job. */
+    private Thread startDedicatedWorker(CountDownLatch started, Runnable first) {
+        Runnable body = first == null ? this::workLoop : () -> {
+            first.run();
+            workLoop();
+        };
+        Thread t = newOwnedThread(name + "-worker-" + threadSeq.incrementAndGet(), true, started, body);
         dedicated.add(t);
         t.start();
+        return t;
     }
 
     private Thread newOwnedThread(String threadName, boolean isDedicated, CountDownLatch started, Runnable body) {
@@ -378,8 +402,9 @@ public final class NamespaceScheduler implements Disposable {
         try {
             value = job.ns == null ? job.task.call() : runSwitched(st, job.ns, job.task);
         } catch (ThreadStrandedException e) {
-            job.fail(e);
-            retire(e);
+            // Not signalled from here: downstream operators would run on a thread outside home (and
+            // anything they start lazily would live there). The replacement, once home, signals it.
+            retire(() -> job.fail(e));
             return false;
         } catch (Throwable e) {
             job.fail(e);
@@ -389,14 +414,22 @@ public final class NamespaceScheduler implements Disposable {
         return true;
     }
 
-    private void retire(ThreadStrandedException e) {
+    private void retire(Runnable signalFailure) {
         retired.incrementAndGet();
         metrics.retired();
-        dedicated.remove(Thread.currentThread());
-        if (!disposed) {
-            // The replacement switches itself home before anything else (see newOwnedThread).
-            startDedicatedWorker(new CountDownLatch(1));
+        if (disposed) {
+            signalFailure.run(); // no replacement: nothing else is left to signal it
+        } else {
+            // The replacement first (it switches itself home before anything else, see newOwnedThread), so
+            // that the set of workers is never empty when all of them retire at once: submit() would refuse.
+            CountDownLatch started = new CountDownLatch(1);
+            Thread replacement = startDedicatedWorker(started, signalFailure);
+            awaitUninterruptibly(started);
+            if (!dedicated.contains(replacement)) {
+                signalFailure.run(); // it could not get home (logged): better signalled from here than never
+            }
         }
+        dedicated.remove(Thread.currentThread());
     }
 
     // ---------------------------------------------------------------- the switch
@@ -541,7 +574,9 @@ public final class NamespaceScheduler implements Disposable {
     }
 
     static void closeQuietly(Object o) {
-        if (o instanceof AutoCloseable c) {
+        if (o instanceof io.netty.channel.Channel ch) {
+            ch.unsafe().closeForcibly(); // not registered yet: closes the descriptor here and now
+        } else if (o instanceof AutoCloseable c) {
             try {
                 c.close();
             } catch (Exception ignored) {

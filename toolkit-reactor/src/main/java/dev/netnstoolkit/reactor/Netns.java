@@ -79,12 +79,31 @@ public final class Netns implements Disposable {
         return loops.in(ns);
     }
 
-    /** What each namespace has of its own: a pool and a DNS resolver group, made on first use, closed on dispose. */
-    private record PerNamespace(ConnectionProvider provider, DnsAddressResolverGroup resolver) {
+    /**
+     * What each namespace has of its own: a pool and a DNS resolver group, made on first use with the
+     * handle it was asked for, closed on dispose or once that handle is closed.
+     */
+    private record PerNamespace(NetNamespace ns, ConnectionProvider provider, DnsAddressResolverGroup resolver) {
+        void close() {
+            provider.disposeLater().subscribe(null, e -> { });
+            resolver.close();
+        }
     }
 
     private PerNamespace of(NetNamespace ns) {
-        return perNamespace.computeIfAbsent(ns.id(), id -> new PerNamespace(
+        PerNamespace p = perNamespace.get(ns.id());
+        if (p != null && !p.ns().isClosed()) {
+            return p;
+        }
+        // First use, or the handle it was made with is closed: the namespace may be gone and the kernel
+        // reuses nsfs inode numbers, so a new namespace can have a dead one's identity. Evict every entry
+        // whose handle is closed (its pool and resolver would fail or reach the dead namespace).
+        perNamespace.forEach((id, old) -> {
+            if (old.ns().isClosed() && perNamespace.remove(id, old)) {
+                old.close();
+            }
+        });
+        return perNamespace.computeIfAbsent(ns.id(), id -> new PerNamespace(ns,
                 ConnectionProvider.builder("ntk-" + ns.label()).maxConnections(maxConnectionsPerNamespace)
                         .pendingAcquireMaxCount(-1).build(),
                 NamespaceDns.resolverGroup(ns, loopsIn(ns))));

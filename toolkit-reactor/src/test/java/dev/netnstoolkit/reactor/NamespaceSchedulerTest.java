@@ -155,8 +155,13 @@ class NamespaceSchedulerTest {
                     ranOn.set(Thread.currentThread());
                     return (AutoCloseable) () -> closed.set(true);
                 }))
-                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(NamespaceSwitchException.class)
-                        .hasMessageContaining("retired").hasMessageContaining(ns.label()))
+                .expectErrorSatisfies(e -> {
+                    assertThat(e).isInstanceOf(NamespaceSwitchException.class)
+                            .hasMessageContaining("retired").hasMessageContaining(ns.label());
+                    // signalled by the replacement at home, not by the stranded worker: downstream runs at home
+                    assertThat(Thread.currentThread()).isNotEqualTo(ranOn.get());
+                    assertThat(threadNamespace()).isEqualTo(Invariants.homeNamespace());
+                })
                 .verify(Duration.ofSeconds(10));
 
         ranOn.get().join(10_000);

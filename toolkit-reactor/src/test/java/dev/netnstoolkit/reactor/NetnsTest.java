@@ -394,6 +394,48 @@ class NetnsTest {
     }
 
     @Test
+    void aChannelWhoseWorkerCannotSwitchBackIsClosedNotLeaked() {
+        NetNamespace ns = netns.create();
+        FaultyBackend backend = new FaultyBackend();
+        NamespaceScheduler scheduler = NamespaceScheduler.builder().dedicatedThreads(1).backend(backend).build();
+        Netns faulty = Netns.builder().loopThreads(1).scheduler(scheduler).build();
+        try {
+            backend.failSwitchesHome.set(1);
+            // the view used from this (unowned) thread: a worker makes the channel and then is stranded
+            StepVerifier.create(Mono.defer(() -> TcpClient.newConnection().runOn(faulty.loopsIn(ns), true)
+                            .host("127.0.0.1").port(PORT).connect()))
+                    .expectErrorSatisfies(e -> assertThat(e).hasStackTraceContaining("retired"))
+                    .verify(Duration.ofSeconds(10));
+            assertThat(scheduler.retiredWorkers()).isEqualTo(1);
+            Invariants.assertNoSocketsOutsideHome();
+        } finally {
+            faulty.dispose();
+            scheduler.dispose();
+        }
+    }
+
+    @Test
+    void aClosedHandlesPoolAndResolverAreReplacedForTheNextHandleOfTheSameIdentity() {
+        // nsfs inode numbers are reused by the kernel: a new namespace can carry a dead one's identity, so
+        // what was built for a closed handle must not be handed out for a new handle with the same identity
+        NetNamespace first = netns.create();
+        DisposableServer server = toolkit.bind(HttpServer.create().host("127.0.0.1").port(PORT)
+                .handle((req, res) -> res.sendString(Mono.just("ok"))), Flux.just(first)).blockLast(Duration.ofSeconds(10));
+        String url = "http://127.0.0.1:" + PORT + "/";
+        // no keep-alive: the second request needs a new channel, made through what was built for the handle
+        assertThat(toolkit.httpClient(first).keepAlive(false).get().uri(url).responseContent().aggregate().asString().block(Duration.ofSeconds(10)))
+                .isEqualTo("ok");
+        try (NetNamespace second = dev.netnstoolkit.api.Namespaces.system().open(first.name().orElseThrow())) {
+            first.close();
+            assertThat(second.id()).isEqualTo(first.id());
+            StepVerifier.create(toolkit.httpClient(second).keepAlive(false).get().uri(url).responseContent().aggregate().asString())
+                    .expectNext("ok").verifyComplete();
+        } finally {
+            server.disposeNow();
+        }
+    }
+
+    @Test
     void nioIsRefusedWithAClearError() {
         NetNamespace ns = netns.create();
         StepVerifier.create(Mono.defer(() -> UdpClient.create().runOn(toolkit.loopsIn(ns), false).host("127.0.0.1").port(PORT).connect()))

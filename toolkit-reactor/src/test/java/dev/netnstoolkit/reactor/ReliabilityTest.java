@@ -91,6 +91,16 @@ class ReliabilityTest {
     }
 
     @Test
+    void theFirstNioUseInsideANamespaceDoesNotPinIt() {
+        NetNamespace ns = netns.create();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Commands.Result r = Commands.run(java, "-cp", System.getProperty("java.class.path"),
+                FirstNioUseProbe.class.getName(), ns.name().orElseThrow());
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out()).contains("outside home: []");
+    }
+
+    @Test
     void everyDescriptorTheToolkitOpensIsCloseOnExecAndChildrenSeeOnlyStdio() throws IOException {
         List<NetNamespace> spaces = netns.create(2);
         Invariants.Snapshot before = Invariants.snapshot();

@@ -35,10 +35,11 @@ public final class Invariants {
     /** The state to compare with after the work. */
     public record Snapshot(String homeNamespace, int openFds) {
 
-        /** All threads at home and the fd count back to the snapshot's. */
+        /** All threads at home, the fd count back to the snapshot's, no socket of another namespace held. */
         public void assertClean() {
             assertAllThreadsAtHome();
             assertFdCount(openFds);
+            assertNoSocketsOutsideHome();
         }
 
         /** {@link #assertClean()} and no {@code /run/netns} entry starting with {@code prefix}. */
@@ -92,17 +93,7 @@ public final class Invariants {
      * moment) or in the middle of one socket creation; a thread left outside home stays there.
      */
     public static void assertAllThreadsAtHome() {
-        List<String> away = ProcessAudit.threadsAwayFromHome();
-        for (int i = 0; i < 100 && !away.isEmpty(); i++) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            away = ProcessAudit.threadsAwayFromHome();
-        }
-        List<String> stillAway = away;
+        List<String> stillAway = settle(ProcessAudit::threadsAwayFromHome, List::isEmpty);
         Assertions.assertTrue(stillAway.isEmpty(), () -> "threads outside the home namespace " + homeNamespace() + ": " + stillAway);
     }
 
@@ -111,19 +102,35 @@ public final class Invariants {
      * for closes still under way on event loops; a leaked descriptor stays open.
      */
     public static void assertFdCount(int expected) {
-        int now = openFdCount();
-        for (int i = 0; i < 100 && now != expected; i++) {
+        int now = settle(Invariants::openFdCount, n -> n == expected);
+        if (now != expected) {
+            Assertions.fail("open descriptors: " + now + ", expected " + expected + "; now open: " + ProcessAudit.describeOpenFds());
+        }
+    }
+
+    /**
+     * Fails listing every socket descriptor that the home namespace's tables do not list: it belongs to
+     * another namespace and keeps it alive after its name is gone. Call when the work is done (an unbound
+     * socket is in no table and fails this too). Waits up to 2 s for closes under way.
+     */
+    public static void assertNoSocketsOutsideHome() {
+        List<String> left = settle(ProcessAudit::socketsOutsideHome, List::isEmpty);
+        Assertions.assertTrue(left.isEmpty(), () -> "sockets held outside the home namespace " + homeNamespace() + ": " + left);
+    }
+
+    /** Probes every 20 ms for up to 2 s until {@code done}; returns the last value. */
+    private static <T> T settle(java.util.function.Supplier<T> probe, java.util.function.Predicate<T> done) {
+        T value = probe.get();
+        for (int i = 0; i < 100 && !done.test(value); i++) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
-            now = openFdCount();
+            value = probe.get();
         }
-        if (now != expected) {
-            Assertions.fail("open descriptors: " + now + ", expected " + expected + "; now open: " + ProcessAudit.describeOpenFds());
-        }
+        return value;
     }
 
     /** Fails if any name in /run/netns starts with {@code prefix}. */

@@ -15,7 +15,7 @@ import java.util.Arrays;
 @Command(name = "ntk", mixinStandardHelpOptions = true, version = "ntk 0.1.0",
         description = "Network namespaces from one JVM: create, list, enter, and (tour) serve in many at once.",
         subcommands = {AddCommand.class, DeleteCommand.class, ListCommand.class, IdentifyCommand.class,
-                ExecCommand.class, TourCommand.class, ServeCommand.class, GetCommand.class, ConnectCommand.class, LoadCommand.class,
+                ExecCommand.class, TourCommand.class, ServeCommand.class, GetCommand.class, ConnectCommand.class, LoadCommand.class, SoakCommand.class,
                 dev.netnstoolkit.samples.scenarios.Scenarios.class})
 public final class Ntk implements Runnable {
 

@@ -118,4 +118,77 @@ class NtkCliTest {
             java.nio.file.Files.deleteIfExists(log);
         }
     }
+
+    @Test
+    void soakShortFormAcross100NamespacesWithFaultsEndsClean() throws Exception {
+        // the long form is `ntk soak --duration S`; this one is bounded to a few seconds of traffic
+        Run r = ntk(null, "soak", "--duration", "4", "--count", "100", "--fault-rate", "0.01", "--prefix", netns.prefix() + "soak-");
+        assertThat(r.out()).as(r.err()).contains("soak: OK");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("mismatches 0, untyped errors 0").contains("threads outside home 0")
+                .containsPattern("tcp ok=[1-9]").containsPattern("udp ok=[1-9]").containsPattern("http ok=[1-9]")
+                .containsPattern("cancelled-connect ok=[1-9]").containsPattern("namespaces re-created mid-flight: [1-9]")
+                .containsPattern("switch-back faults injected: [1-9]");
+        assertThat(Invariants.namesWithPrefix(netns.prefix())).isEmpty();
+    }
+
+    @Test
+    void whileServeIsUnderLoadOnlyNamespaceWorkersAndLoopsAreEverOutsideHome() throws Exception {
+        String a = netns.create().name().orElseThrow();
+        String b = netns.create().name().orElseThrow();
+        Path log = java.nio.file.Files.createTempFile("ntk-serve", ".log");
+        Process serve = javaNtk(log, "serve", "--ns", a + "," + b, "--tcp", "7110", "--http", "8190", "--duration", "120");
+        List<Process> loads = new ArrayList<>();
+        try {
+            for (int i = 0; i < 300 && !java.nio.file.Files.readString(log).contains("\n"); i++) {
+                Thread.sleep(100);
+            }
+            assertThat(java.nio.file.Files.readString(log)).startsWith("ready 4 listeners\n");
+            // the clients switch on every connect: watched too, they are where switching happens
+            loads.add(javaNtk(null, "load", "--ns", a, "--connect", "127.0.0.1:7110", "--count", "30000", "--timeout", "60"));
+            loads.add(javaNtk(null, "load", "--ns", b, "--connect", "127.0.0.1:8190", "--http", "/", "--count", "30000", "--timeout", "60"));
+            List<String> violations = new ArrayList<>();
+            int samples = 0;
+            int seenSwitched = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(70);
+            while (loads.stream().anyMatch(Process::isAlive) && System.nanoTime() < deadline) {
+                for (Process p : List.of(serve, loads.get(0), loads.get(1))) {
+                    for (String t : dev.netnstoolkit.api.ProcessAudit.threadsAwayFromHome(p.pid())) {
+                        String name = t.split(" ")[1];
+                        if (name.startsWith("ntk-loop-") || name.startsWith("ntk-worker-")) {
+                            seenSwitched++;
+                        } else {
+                            violations.add(p.pid() + ": " + t);
+                        }
+                    }
+                }
+                samples++;
+            }
+            for (Process p : loads) {
+                assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).isZero();
+            }
+            assertThat(samples).as("samples taken").isGreaterThan(100);
+            assertThat(violations).as("threads outside home that are not namespace workers or loops, over %d samples "
+                    + "(%d switched workers or loops seen)", samples, seenSwitched).isEmpty();
+            assertThat(serve.isAlive()).isTrue();
+        } finally {
+            serve.destroy();
+            serve.waitFor(30, TimeUnit.SECONDS);
+            serve.destroyForcibly().waitFor();
+            for (Process p : loads) {
+                p.destroyForcibly().waitFor();
+            }
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
+
+    /** The CLI in a child JVM in the background, its output to {@code log} (discarded if null). */
+    static Process javaNtk(Path log, String... args) throws java.io.IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Ntk.class.getName()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return pb.redirectOutput(log != null ? ProcessBuilder.Redirect.to(log.toFile()) : ProcessBuilder.Redirect.DISCARD).start();
+    }
 }

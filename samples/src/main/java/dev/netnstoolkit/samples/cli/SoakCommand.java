@@ -1,0 +1,280 @@
+package dev.netnstoolkit.samples.cli;
+
+import dev.netnstoolkit.api.NamespaceException;
+import dev.netnstoolkit.api.NamespaceSwitchException;
+import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.api.ProcessAudit;
+import dev.netnstoolkit.api.spi.ForwardingNamespaceBackend;
+import dev.netnstoolkit.reactor.NamespaceScheduler;
+import dev.netnstoolkit.reactor.Netns;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.tcp.TcpClient;
+import reactor.netty.udp.UdpClient;
+
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * A bounded soak: mixed TCP, UDP and HTTP traffic and socket creations across many namespaces on
+ * loopback, random cancellation of pending connects, namespaces deleted and re-created mid-flight, and
+ * injected failures of the switch back home. Afterwards it checks that no thread is outside home, the
+ * descriptor count is back to where it started, no namespace is left in /run/netns, every reply came from
+ * the right namespace, and every failure was a typed error. Exit status 0 only if all of that holds.
+ */
+@Command(name = "soak", description = "Bounded soak across many namespaces with faults injected; checks the invariants at the end (needs root).")
+final class SoakCommand implements Callable<Integer> {
+
+    @Option(names = "--duration", defaultValue = "60", paramLabel = "SECONDS")
+    long duration;
+
+    @Option(names = "--count", defaultValue = "100", paramLabel = "N", description = "Namespaces (default ${DEFAULT-VALUE}).")
+    int count;
+
+    @Option(names = "--concurrency", defaultValue = "32")
+    int concurrency;
+
+    @Option(names = "--fault-rate", defaultValue = "0.002", description = "Probability that a switch back home fails once.")
+    double faultRate;
+
+    @Option(names = "--prefix", paramLabel = "P", description = "Name prefix of the namespaces it makes (default ntk-soak-PID-).")
+    String prefix = "ntk-soak-" + ProcessHandle.current().pid() + "-";
+
+    private static final int TCP = 7300;
+    private static final int UDP = 7300;
+    private static final int HTTP = 8380;
+
+    private final Namespaces registry = Namespaces.system();
+    private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> untyped = new ConcurrentHashMap<>();
+    private final AtomicLong mismatches = new AtomicLong();
+    private final AtomicLong injected = new AtomicLong();
+
+    @Override
+    public Integer call() throws Exception {
+        if (count < 1 || count > 2000 || duration < 1 || duration > 86_400 || concurrency < 1 || concurrency > 10_000
+                || !(faultRate >= 0 && faultRate <= 1)) {
+            throw new IllegalArgumentException("--count 1..2000, --duration 1..86400, --concurrency 1..10000, --fault-rate 0..1");
+        }
+        dev.netnstoolkit.api.NamespaceNames.pathOf(prefix + (count - 1)); // a bad prefix fails before anything is made
+        // the baseline after a first scheduler's life: it loads the native backend and makes the JDK's lifelong socket
+        NamespaceScheduler first = NamespaceScheduler.create(1);
+        first.dispose();
+        first.awaitTermination(Duration.ofSeconds(10));
+        int fdsAtStart = ProcessAudit.openFdCount();
+        List<String> fdListAtStart = ProcessAudit.describeOpenFds();
+        String home = ProcessAudit.homeNamespace();
+        NamespaceScheduler scheduler = NamespaceScheduler.builder().dedicatedThreads(2).backend(faulty()).build();
+        Netns netns = Netns.builder().scheduler(scheduler).build();
+        AtomicReferenceArray<NetNamespace> spaces = new AtomicReferenceArray<>(count);
+        AtomicReferenceArray<NameServers> servers = new AtomicReferenceArray<>(count);
+        long recreated = 0;
+        try {
+            for (int i = 0; i < count; i++) {
+                spaces.set(i, registry.create(prefix + i));
+                servers.set(i, serve(netns, spaces.get(i)));
+            }
+            System.out.println("soak: " + count + " namespaces serving TCP :" + TCP + ", UDP :" + UDP + ", HTTP :" + HTTP
+                    + " for " + duration + " s, fault rate " + faultRate);
+            long end = System.nanoTime() + Duration.ofSeconds(duration).toNanos();
+            reactor.core.Disposable traffic = Flux.<Integer>generate(sink -> {
+                        if (System.nanoTime() < end) {
+                            sink.next(ThreadLocalRandom.current().nextInt(count));
+                        } else {
+                            sink.complete();
+                        }
+                    })
+                    .flatMap(i -> op(netns, scheduler, spaces.get(i)), concurrency)
+                    .subscribe();
+            while (System.nanoTime() < end) {
+                Thread.sleep(200);
+                // delete and re-create one namespace under the traffic: the old one lives on through its handle
+                int i = ThreadLocalRandom.current().nextInt(count);
+                NetNamespace old = spaces.get(i);
+                String name = old.name().orElseThrow();
+                registry.delete(name);
+                NetNamespace fresh = registry.create(name);
+                NameServers freshServers = serve(netns, fresh);
+                spaces.set(i, fresh);
+                NameServers oldServers = servers.getAndSet(i, freshServers);
+                oldServers.dispose();
+                old.close();
+                recreated++;
+            }
+            while (!traffic.isDisposed()) {
+                Thread.sleep(50);
+            }
+        } finally {
+            // every step guarded: one failure must not leave namespaces behind
+            for (int i = 0; i < count; i++) {
+                int n = i;
+                quietly(() -> {
+                    if (servers.get(n) != null) {
+                        servers.get(n).dispose();
+                    }
+                });
+                quietly(() -> {
+                    if (spaces.get(n) != null) {
+                        spaces.get(n).close();
+                    }
+                });
+            }
+            quietly(netns::dispose);
+            quietly(scheduler::dispose);
+            quietly(() -> scheduler.awaitTermination(Duration.ofSeconds(10)));
+            for (String name : registry.list()) {
+                if (name.startsWith(prefix)) {
+                    quietly(() -> registry.delete(name));
+                }
+            }
+        }
+        int fds = ProcessAudit.openFdCount();
+        for (int i = 0; i < 100 && fds != fdsAtStart; i++) {
+            Thread.sleep(20);
+            fds = ProcessAudit.openFdCount();
+        }
+        List<String> away = ProcessAudit.threadsAwayFromHome();
+        List<String> pinned = ProcessAudit.socketsOutsideHome();
+        long stray = registry.list().stream().filter(n -> n.startsWith(prefix)).count();
+        System.out.println("outcomes: " + new TreeMap<>(outcomes));
+        System.out.println("namespaces re-created mid-flight: " + recreated + "; switch-back faults injected: " + injected.get()
+                + "; workers retired: " + scheduler.retiredWorkers() + "; loops fenced: " + scheduler.fencedThreads());
+        System.out.println("mismatches " + mismatches.get() + ", untyped errors " + untyped.values().stream().mapToLong(AtomicLong::get).sum()
+                + " " + new TreeMap<>(untyped));
+        System.out.println("threads outside home " + away.size() + " " + away + " (home " + home + ")");
+        System.out.println("fds at start " + fdsAtStart + ", at end " + fds + "; sockets outside home " + pinned + "; stray namespaces " + stray);
+        if (fds != fdsAtStart) {
+            List<String> now = new ArrayList<>(ProcessAudit.describeOpenFds());
+            now.removeAll(fdListAtStart);
+            List<String> gone = new ArrayList<>(fdListAtStart);
+            gone.removeAll(ProcessAudit.describeOpenFds());
+            System.out.println("descriptors opened since the start: " + now + ", closed since the start: " + gone);
+        }
+        boolean ok = mismatches.get() == 0 && untyped.isEmpty() && away.isEmpty() && fds == fdsAtStart && pinned.isEmpty() && stray == 0;
+        System.out.println(ok ? "soak: OK" : "soak: FAILED");
+        return ok ? 0 : 1;
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    private static void quietly(Step step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            System.err.println("soak: clean-up step failed: " + e);
+        }
+    }
+
+    /** The real backend, whose switch back home fails once now and then; a retry (event loops) succeeds. */
+    private ForwardingNamespaceBackend faulty() {
+        ThreadLocal<Boolean> justFailed = ThreadLocal.withInitial(() -> false);
+        return new ForwardingNamespaceBackend(registry.backend()) {
+            @Override
+            public void setns(int fd, String target) {
+                if ("home".equals(target) && !justFailed.get() && ThreadLocalRandom.current().nextDouble() < faultRate) {
+                    justFailed.set(true);
+                    injected.incrementAndGet();
+                    throw new NamespaceSwitchException("injected: setns(home) failed", "setns", 22, target, null);
+                }
+                justFailed.set(false);
+                super.setns(fd, target);
+            }
+        };
+    }
+
+    private static NameServers serve(Netns netns, NetNamespace ns) {
+        NameServers s = new NameServers();
+        s.bind(netns, List.of(ns), TCP, UDP, HTTP, Duration.ofSeconds(30));
+        return s;
+    }
+
+    private Mono<Void> op(Netns netns, NamespaceScheduler scheduler, NetNamespace ns) {
+        String expected = ns.label();
+        Mono<String> answer;
+        String kind;
+        switch (ThreadLocalRandom.current().nextInt(5)) {
+            case 0 -> {
+                kind = "tcp";
+                answer = netns.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(TCP))
+                        .flatMap(c -> c.inbound().receive().asString().next().map(String::trim).doFinally(s -> c.dispose()));
+            }
+            case 1 -> {
+                kind = "udp";
+                answer = netns.connect(ns, UdpClient.create().host("127.0.0.1").port(UDP))
+                        .flatMap(c -> c.outbound().sendString(Mono.just("soak")).then()
+                                .then(c.inbound().receive().asString().next()).doFinally(s -> c.dispose()))
+                        .map(a -> a.endsWith(" soak") ? a.substring(0, a.length() - 5) : a);
+            }
+            case 2 -> {
+                kind = "http";
+                answer = netns.httpClient(ns).get().uri("http://127.0.0.1:" + HTTP + "/").responseContent().aggregate().asString()
+                        .map(String::trim);
+            }
+            case 3 -> {
+                kind = "cancelled-connect";
+                // a connect cancelled at a random point: whatever it created must be released
+                return netns.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(TCP))
+                        .doOnNext(c -> c.dispose())
+                        .take(Duration.ofNanos(ThreadLocalRandom.current().nextLong(2_000_000)))
+                        .then()
+                        .doOnSuccess(v -> count(kind))
+                        .onErrorResume(e -> record(kind, e));
+            }
+            default -> {
+                kind = "socket";
+                answer = scheduler.call(ns, () -> {
+                    SocketChannel.open().close();
+                    return expected;
+                });
+            }
+        }
+        return answer.timeout(Duration.ofSeconds(10))
+                .doOnNext(a -> {
+                    if (a.equals(expected)) {
+                        count(kind);
+                    } else {
+                        mismatches.incrementAndGet();
+                        System.err.println("mismatch: " + kind + " in " + expected + " answered '" + a + "'");
+                    }
+                })
+                .then()
+                .onErrorResume(e -> record(kind, e));
+    }
+
+    private void count(String key) {
+        outcomes.computeIfAbsent(key + " ok", k -> new AtomicLong()).incrementAndGet();
+    }
+
+    /**
+     * Typed: the toolkit's, a full queue, an I/O error (refused, reset, closed), a bounded timeout. Any
+     * other rejection is not expected here: the scheduler is not disposed while traffic runs.
+     */
+    private Mono<Void> record(String kind, Throwable e) {
+        Throwable t = reactor.core.Exceptions.unwrap(e);
+        boolean typed = t instanceof NamespaceException || t instanceof dev.netnstoolkit.reactor.SchedulerQueueFullException
+                || t instanceof IOException || t instanceof TimeoutException
+                || t.getCause() instanceof NamespaceException || t.getCause() instanceof IOException;
+        Map<String, AtomicLong> into = typed ? outcomes : untyped;
+        into.computeIfAbsent(kind + " " + t.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet();
+        if (!typed) {
+            System.err.println("untyped error in " + kind + ": " + t);
+        }
+        return Mono.empty();
+    }
+}
