@@ -114,7 +114,9 @@ class NetnsTest {
         List<NetNamespace> spaces = netns.create(2);
         List<TempNamespaces.VethEnd> ends = netns.veth(spaces.get(0), "10.199.0.1/30", spaces.get(1), "10.199.0.2/30");
         DisposableServer server = toolkit.bind(TcpServer.create().host(ends.get(1).address()).port(PORT)
-                .handle((in, out) -> out.sendString(Mono.just(Netns.namespaceOf(in).label() + "\n"))), Flux.just(spaces.get(1)))
+                // kept open until the client closes: a close right after the send can race the client's read
+                .handle((in, out) -> out.sendString(Mono.just(Netns.namespaceOf(in).label() + "\n")).then(in.receive().then())),
+                        Flux.just(spaces.get(1)))
                 .blockLast(Duration.ofSeconds(10));
         Connection c = toolkit.connect(spaces.get(0), TcpClient.newConnection().host(ends.get(1).address()).port(PORT))
                 .block(Duration.ofSeconds(10));
