@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -99,23 +101,24 @@ public final class ProcessAudit {
      * bound or connected is not in any table and is listed too; call this when the work is done.
      */
     public static List<String> socketsOutsideHome() {
-        java.util.Set<String> home = new java.util.HashSet<>();
+        Set<String> home = new HashSet<>();
         for (String table : List.of("tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "netlink")) {
             inodes(table, 9, home);
         }
         inodes("unix", 6, home);
         inodes("packet", 8, home);
         List<String> outside = new ArrayList<>();
+        String socket = "->socket:[";
         for (String fd : describeOpenFds()) {
-            int at = fd.indexOf("->socket:[");
-            if (at > 0 && !home.contains(fd.substring(at + 10, fd.length() - 1))) {
+            int at = fd.indexOf(socket);
+            if (at > 0 && !home.contains(fd.substring(at + socket.length(), fd.length() - 1))) {
                 outside.add(fd);
             }
         }
         return outside;
     }
 
-    private static void inodes(String table, int column, java.util.Set<String> into) {
+    private static void inodes(String table, int column, Set<String> into) {
         List<String> lines;
         try {
             lines = Files.readAllLines(Path.of("/proc/self/net", table));

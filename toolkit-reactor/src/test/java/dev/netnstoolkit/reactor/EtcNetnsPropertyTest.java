@@ -1,6 +1,7 @@
 package dev.netnstoolkit.reactor;
 
 import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
 import dev.netnstoolkit.test.TempNamespaces;
 import io.netty.resolver.ResolvedAddressTypes;
@@ -32,10 +33,12 @@ class EtcNetnsPropertyTest {
     private static TempNamespaces netns;
     private static NetNamespace ns;
     private static Path dir;
+    private static Invariants.Snapshot before;
 
     @BeforeContainer
     static void setUp() throws IOException {
         Privilege.require();
+        before = Invariants.snapshot();
         netns = new TempNamespaces();
         ns = netns.create();
         dir = Files.createDirectories(Path.of(NamespaceDns.ETC_NETNS, ns.name().orElseThrow()));
@@ -53,6 +56,7 @@ class EtcNetnsPropertyTest {
         }
         if (netns != null) {
             netns.cleanUp();
+            before.assertClean(netns.prefix());
         }
     }
 

@@ -1,15 +1,20 @@
 package dev.netnstoolkit.samples.cli;
 
 import dev.netnstoolkit.api.NamespaceException;
+import dev.netnstoolkit.api.NamespaceNames;
 import dev.netnstoolkit.api.NamespaceSwitchException;
 import dev.netnstoolkit.api.Namespaces;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
 import dev.netnstoolkit.api.spi.ForwardingNamespaceBackend;
 import dev.netnstoolkit.reactor.NamespaceScheduler;
+import dev.netnstoolkit.reactor.SchedulerQueueFullException;
 import dev.netnstoolkit.reactor.Netns;
+import dev.netnstoolkit.samples.scenarios.TempSpaces;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import reactor.core.Disposable;
+import reactor.core.Exceptions;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.tcp.TcpClient;
@@ -70,7 +75,7 @@ final class SoakCommand implements Callable<Integer> {
                 || !(faultRate >= 0 && faultRate <= 1)) {
             throw new IllegalArgumentException("--count 1..2000, --duration 1..86400, --concurrency 1..10000, --fault-rate 0..1");
         }
-        dev.netnstoolkit.api.NamespaceNames.pathOf(prefix + (count - 1)); // a bad prefix fails before anything is made
+        NamespaceNames.pathOf(prefix + (count - 1)); // a bad prefix fails before anything is made
         // the baseline after a first scheduler's life: it loads the native backend and makes the JDK's lifelong socket
         NamespaceScheduler first = NamespaceScheduler.create(1);
         first.dispose();
@@ -91,7 +96,7 @@ final class SoakCommand implements Callable<Integer> {
             System.out.println("soak: " + count + " namespaces serving TCP :" + TCP + ", UDP :" + UDP + ", HTTP :" + HTTP
                     + " for " + duration + " s, fault rate " + faultRate);
             long end = System.nanoTime() + Duration.ofSeconds(duration).toNanos();
-            reactor.core.Disposable traffic = Flux.<Integer>generate(sink -> {
+            Disposable traffic = Flux.<Integer>generate(sink -> {
                         if (System.nanoTime() < end) {
                             sink.next(ThreadLocalRandom.current().nextInt(count));
                         } else {
@@ -136,11 +141,7 @@ final class SoakCommand implements Callable<Integer> {
             quietly(netns::dispose);
             quietly(scheduler::dispose);
             quietly(() -> scheduler.awaitTermination(Duration.ofSeconds(10)));
-            for (String name : registry.list()) {
-                if (name.startsWith(prefix)) {
-                    quietly(() -> registry.delete(name));
-                }
-            }
+            TempSpaces.deleteAll(prefix, "ntk soak");
         }
         int fds = ProcessAudit.openFdCount();
         for (int i = 0; i < 100 && fds != fdsAtStart; i++) {
@@ -266,8 +267,8 @@ final class SoakCommand implements Callable<Integer> {
      * other rejection is not expected here: the scheduler is not disposed while traffic runs.
      */
     private Mono<Void> record(String kind, Throwable e) {
-        Throwable t = reactor.core.Exceptions.unwrap(e);
-        boolean typed = t instanceof NamespaceException || t instanceof dev.netnstoolkit.reactor.SchedulerQueueFullException
+        Throwable t = Exceptions.unwrap(e);
+        boolean typed = t instanceof NamespaceException || t instanceof SchedulerQueueFullException
                 || t instanceof IOException || t instanceof TimeoutException
                 || t.getCause() instanceof NamespaceException || t.getCause() instanceof IOException;
         Map<String, AtomicLong> into = typed ? outcomes : untyped;

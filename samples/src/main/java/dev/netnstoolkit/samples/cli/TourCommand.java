@@ -1,10 +1,10 @@
 package dev.netnstoolkit.samples.cli;
 
-import dev.netnstoolkit.api.NamespaceException;
 import dev.netnstoolkit.api.NamespacePermissionException;
 import dev.netnstoolkit.api.Namespaces;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
+import dev.netnstoolkit.samples.scenarios.TempSpaces;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -164,14 +164,6 @@ final class TourCommand implements Callable<Integer> {
             created.clear();
         }
         toRemove.forEach(NetNamespace::close);
-        for (String name : registry.list()) {
-            if (name.startsWith(prefix)) {
-                try {
-                    registry.delete(name);
-                } catch (NamespaceException e) {
-                    System.err.println("ntk tour: could not remove " + name + ": " + e.getMessage());
-                }
-            }
-        }
+        TempSpaces.deleteAll(prefix, "ntk tour");
     }
 }

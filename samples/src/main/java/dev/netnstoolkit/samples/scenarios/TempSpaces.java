@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The namespaces a scenario creates, removed on close and by a shutdown hook (Ctrl-C) whatever happens. */
-final class TempSpaces implements AutoCloseable {
+public final class TempSpaces implements AutoCloseable {
 
     private final Namespaces registry = Namespaces.system();
     private final String prefix;
@@ -41,12 +41,21 @@ final class TempSpaces implements AutoCloseable {
             handles.forEach(NetNamespace::close);
             handles.clear();
         }
+        deleteAll(prefix, "ntk scenario");
+    }
+
+    /**
+     * Deletes every name in /run/netns starting with {@code prefix}, going on past failures, each told on
+     * stderr as {@code who: could not remove NAME: why}. The samples' one clean-up by prefix.
+     */
+    public static void deleteAll(String prefix, String who) {
+        Namespaces registry = Namespaces.system();
         for (String name : registry.list()) {
             if (name.startsWith(prefix)) {
                 try {
                     registry.delete(name);
                 } catch (NamespaceException e) {
-                    System.err.println("could not remove " + name + ": " + e.getMessage());
+                    System.err.println(who + ": could not remove " + name + ": " + e.getMessage());
                 }
             }
         }

@@ -1,5 +1,6 @@
 package dev.netnstoolkit.samples.cli;
 
+import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -7,6 +8,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 import java.io.ByteArrayOutputStream;
@@ -32,9 +34,19 @@ class CliArgumentPropertyTest {
     private static final Set<String> COMMANDS = Set.of("add", "delete", "list", "identify", "exec", "tour", "serve", "get",
             "connect", "load", "soak", "scenario", "help");
 
+    private static Invariants.Snapshot before;
+
     @BeforeContainer
     static void privileged() {
         Privilege.require(); // the commands would fail for want of privilege, not for the input
+        before = Invariants.snapshot();
+    }
+
+    @AfterContainer
+    static void clean() {
+        if (before != null) {
+            before.assertClean(); // no thread left away from home, no descriptor left open by a failed command
+        }
     }
 
     @Provide

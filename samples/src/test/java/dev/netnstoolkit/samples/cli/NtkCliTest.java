@@ -27,11 +27,16 @@ class NtkCliTest {
     record Run(int exit, String out, String err) {
     }
 
-    static Run ntk(String stdin, String... args) throws Exception {
+    /** {@code java -cp <ours> Ntk args...}: the CLI in a child JVM. */
+    static List<String> ntkCommand(String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), Ntk.class.getName()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
+        return cmd;
+    }
+
+    static Run ntk(String stdin, String... args) throws Exception {
+        Process p = new ProcessBuilder(ntkCommand(args)).start();
         if (stdin != null) {
             p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
         }
@@ -86,12 +91,9 @@ class NtkCliTest {
     void serveGetAndConnectAcrossNamespaces() throws Exception {
         String a = netns.create().name().orElseThrow();
         String b = netns.create().name().orElseThrow();
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Ntk.class.getName(),
-                "serve", "--ns", a + "," + b, "--tcp", "7100", "--udp", "7100", "--http", "8180", "--duration", "60"));
         Path log = java.nio.file.Files.createTempFile("ntk-serve", ".log");
         // to a file: Process.destroy() closes our end of its pipes, and we read the summary after it
-        Process serve = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process serve = javaNtk(log, "serve", "--ns", a + "," + b, "--tcp", "7100", "--udp", "7100", "--http", "8180", "--duration", "60");
         try {
             for (int i = 0; i < 300 && !java.nio.file.Files.readString(log).contains("\n"); i++) {
                 Thread.sleep(100);
@@ -121,6 +123,7 @@ class NtkCliTest {
 
     @Test
     void soakShortFormAcross100NamespacesEndsClean() throws Exception {
+        Invariants.Snapshot before = Invariants.snapshot();
         // The long form is `ntk soak --duration S`; this one is bounded to a few seconds of traffic. No
         // injected switch-back faults here (unit tests inject them): with faults, about one soak in six
         // leaves an event loop blocked in recvfrom on a reused descriptor (open, see the README).
@@ -130,11 +133,12 @@ class NtkCliTest {
         assertThat(r.out()).contains("mismatches 0, untyped errors 0").contains("threads outside home 0")
                 .containsPattern("tcp ok=[1-9]").containsPattern("udp ok=[1-9]").containsPattern("http ok=[1-9]")
                 .containsPattern("cancelled-connect ok=[1-9]").containsPattern("namespaces re-created mid-flight: [1-9]");
-        assertThat(Invariants.namesWithPrefix(netns.prefix())).isEmpty();
+        before.assertClean(netns.prefix());
     }
 
     @Test
     void whileServeIsUnderLoadOnlyNamespaceWorkersAndLoopsAreEverOutsideHome() throws Exception {
+        Invariants.Snapshot before = Invariants.snapshot();
         String a = netns.create().name().orElseThrow();
         String b = netns.create().name().orElseThrow();
         Path log = java.nio.file.Files.createTempFile("ntk-serve", ".log");
@@ -182,14 +186,13 @@ class NtkCliTest {
             }
             java.nio.file.Files.deleteIfExists(log);
         }
+        netns.cleanUp();
+        before.assertClean(netns.prefix()); // and this JVM, which made the namespaces, is clean too
     }
 
     /** The CLI in a child JVM in the background, its output to {@code log} (discarded if null). */
     static Process javaNtk(Path log, String... args) throws java.io.IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Ntk.class.getName()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        ProcessBuilder pb = new ProcessBuilder(ntkCommand(args)).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         return pb.redirectOutput(log != null ? ProcessBuilder.Redirect.to(log.toFile()) : ProcessBuilder.Redirect.DISCARD).start();
     }
 }
