@@ -3,9 +3,13 @@ package dev.netnstoolkit.reactor;
 import dev.netnstoolkit.api.Namespaces;
 import dev.netnstoolkit.api.NetNamespace;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -48,6 +52,7 @@ public final class NamespaceLoopResources implements Disposable {
 
     /** The namespace a channel was created in; set on every channel a view creates. */
     static final AttributeKey<NetNamespace> NAMESPACE = AttributeKey.valueOf("ntk.namespace");
+    private static final long LOOP_START_TIMEOUT_SECONDS = 10;
 
     private final NamespaceScheduler scheduler;
     private final MultiThreadIoEventLoopGroup loops;
@@ -63,7 +68,13 @@ public final class NamespaceLoopResources implements Disposable {
         prewarmChannelClasses();
         this.loops = new MultiThreadIoEventLoopGroup(threads, scheduler.ownedThreadFactory(prefix), EpollIoHandler.newFactory());
         for (EventExecutor loop : loops) {
-            loop.submit(() -> { }).syncUninterruptibly(); // each loop thread starts now, from home
+            // Each loop thread starts now, from home. One that cannot switch itself home ends without
+            // running the loop (logged by the scheduler): bounded wait, then a clear failure.
+            if (!loop.submit(() -> { }).awaitUninterruptibly(LOOP_START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+                throw new IllegalStateException("an event loop thread did not start at home within "
+                        + LOOP_START_TIMEOUT_SECONDS + " s (see the log: it could not switch itself home)");
+            }
         }
         this.channels = new DefaultChannelGroup("ntk-channels", loops.next());
         this.onLoops = Schedulers.fromExecutor(loops);
@@ -117,7 +128,29 @@ public final class NamespaceLoopResources implements Disposable {
             // Accepted channels reach the pipeline as messages; first in line, we tag and track them too.
             channel.pipeline().addFirst(new ChildTracker(ns));
         }
+        if (channel instanceof ServerChannel || channel instanceof DatagramChannel) {
+            channel.pipeline().addFirst(ReadLoopCloseGuard.INSTANCE);
+        }
         return channel;
+    }
+
+    /**
+     * Netty 4.2's epoll read loops of datagram and server channels do not stop when a handler closes the
+     * channel from {@code channelRead}: the next recv/accept runs on the closed descriptor's number,
+     * which another thread may have reused already. The soak caught an event loop blocked for good in
+     * recvfrom on a blocking socket made meanwhile by a namespace creation; on a non-blocking one it
+     * would read another socket's data. (Stream channels check after each read.) Those loops do stop
+     * when auto-read is off, so every close, nearest the head of the pipeline, turns it off first.
+     */
+    @ChannelHandler.Sharable
+    private static final class ReadLoopCloseGuard extends ChannelOutboundHandlerAdapter {
+        static final ReadLoopCloseGuard INSTANCE = new ReadLoopCloseGuard();
+
+        @Override
+        public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+            ctx.channel().config().setAutoRead(false);
+            ctx.close(promise);
+        }
     }
 
     /** Tags every accepted child with its listener's namespace and tracks it, so dispose closes it. */
@@ -154,7 +187,9 @@ public final class NamespaceLoopResources implements Disposable {
     private void closeChannelsOf(Thread fencedLoop) {
         for (Channel ch : channels) {
             if (ch.isRegistered() && ch.eventLoop().inEventLoop(fencedLoop)) {
-                ch.unsafe().closeForcibly();
+                // a full close (runs right here, on that loop): closeForcibly would leave the loop's
+                // registration of the descriptor number behind, to be cancelled later on a reused number
+                ch.close();
             }
         }
     }

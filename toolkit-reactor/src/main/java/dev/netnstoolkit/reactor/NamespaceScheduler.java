@@ -339,10 +339,13 @@ public final class NamespaceScheduler implements Disposable {
 
     private Thread newOwnedThread(String threadName, boolean isDedicated, CountDownLatch started, Runnable body) {
         Runnable run = () -> {
-            int homeFd = home.acquireFd();
+            home.acquireFd(); // held for the thread's life
             try {
-                // Whoever started us, we run only at home, and we check it.
-                backend.setns(homeFd, "home");
+                // Whoever started us, we run only at home (one retry, as on the way back), and we check it.
+                NamespaceSwitchException failed = switchHome(2);
+                if (failed != null) {
+                    throw failed;
+                }
                 if (!backend.threadId().equals(homeId)) {
                     throw new NamespaceSwitchException("thread " + threadName + " is not at home after setns",
                             "setns", 0, "home", null);
@@ -575,7 +578,11 @@ public final class NamespaceScheduler implements Disposable {
 
     static void closeQuietly(Object o) {
         if (o instanceof io.netty.channel.Channel ch) {
-            ch.unsafe().closeForcibly(); // not registered yet: closes the descriptor here and now
+            if (ch.isRegistered()) {
+                ch.close(); // through its loop, which deregisters it before the descriptor number is freed
+            } else {
+                ch.unsafe().closeForcibly(); // never registered: closes the descriptor here and now
+            }
         } else if (o instanceof AutoCloseable c) {
             try {
                 c.close();

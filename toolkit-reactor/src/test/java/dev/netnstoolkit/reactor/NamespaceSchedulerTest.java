@@ -176,6 +176,30 @@ class NamespaceSchedulerTest {
     }
 
     @Test
+    void threadsWhoseFirstSwitchHomeFailsRetryAndLoopsThatCannotStartFailClearly() throws Exception {
+        FaultyBackend backend = new FaultyBackend();
+        NamespaceScheduler scheduler = track(NamespaceScheduler.builder().dedicatedThreads(1).backend(backend).build());
+        // one failure at a new thread's start: the retry brings it home (the soak met a loop that ended instead)
+        backend.failSwitchesHome.set(1);
+        NamespaceLoopResources loops = NamespaceLoopResources.create(scheduler, 1);
+        try {
+            assertThat(loops.eventLoopGroup().submit(NamespaceSchedulerTest::threadNamespace).get(10, TimeUnit.SECONDS))
+                    .isEqualTo(Invariants.homeNamespace());
+        } finally {
+            loops.dispose();
+        }
+        // every switch home fails: the loop thread ends without running; creation fails, it does not hang
+        backend.failSwitchesHome.set(Integer.MAX_VALUE);
+        try {
+            assertThatThrownBy(() -> NamespaceLoopResources.create(scheduler, 1))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("did not start at home");
+        } finally {
+            backend.failSwitchesHome.set(0);
+        }
+        Invariants.assertAllThreadsAtHome();
+    }
+
+    @Test
     void anOwnedLoopThatCannotSwitchBackIsFencedOff() throws Exception {
         NetNamespace ns = netns.create();
         FaultyBackend backend = new FaultyBackend();
