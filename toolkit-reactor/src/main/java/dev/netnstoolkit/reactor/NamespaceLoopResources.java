@@ -5,21 +5,21 @@ import dev.netnstoolkit.api.NetNamespace;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.EventExecutor;
 import reactor.core.Disposable;
@@ -47,6 +47,10 @@ import java.util.Objects;
  * a task; Epoll's native code and the channel classes are initialized at home). Only the native epoll
  * transport is supported: with NIO, Reactor Netty creates UDP channels without the callback, so a view
  * asked for a non-native group fails with a clear error.
+ *
+ * <p>Datagram and server channels made through a view turn auto-read off when they are closed, which
+ * ends Netty's read loop: in Netty 4.2 that loop otherwise reads again after a handler closed the channel
+ * from {@code channelRead}, on a descriptor number another thread may have reused.
  */
 public final class NamespaceLoopResources implements Disposable {
 
