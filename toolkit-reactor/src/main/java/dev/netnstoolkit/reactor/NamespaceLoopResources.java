@@ -191,9 +191,10 @@ public final class NamespaceLoopResources implements Disposable {
     private void closeChannelsOf(Thread fencedLoop) {
         for (Channel ch : channels) {
             if (ch.isRegistered() && ch.eventLoop().inEventLoop(fencedLoop)) {
-                // a full close (runs right here, on that loop): closeForcibly would leave the loop's
-                // registration of the descriptor number behind, to be cancelled later on a reused number
-                ch.close();
+                // Forcibly: no events fire on a thread outside home. Auto-read off first, as the close
+                // guard does, in case that loop is inside this channel's read loop right now.
+                ch.config().setAutoRead(false);
+                ch.unsafe().closeForcibly();
             }
         }
     }

@@ -579,7 +579,7 @@ public final class NamespaceScheduler implements Disposable {
     static void closeQuietly(Object o) {
         if (o instanceof io.netty.channel.Channel ch) {
             if (ch.isRegistered()) {
-                ch.close(); // through its loop, which deregisters it before the descriptor number is freed
+                ch.close(); // on its loop: never under a read loop that still uses the descriptor number
             } else {
                 ch.unsafe().closeForcibly(); // never registered: closes the descriptor here and now
             }
