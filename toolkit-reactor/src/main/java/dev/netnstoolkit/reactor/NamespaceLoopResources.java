@@ -73,7 +73,8 @@ public final class NamespaceLoopResources implements Disposable {
         this.loops = new MultiThreadIoEventLoopGroup(threads, scheduler.ownedThreadFactory(prefix), EpollIoHandler.newFactory());
         for (EventExecutor loop : loops) {
             // Each loop thread starts now, from home. One that cannot switch itself home ends without
-            // running the loop (logged by the scheduler): bounded wait, then a clear failure.
+            // running the loop (logged by the scheduler): bounded wait, then a clear failure. Such a
+            // loop's epoll descriptors stay open (Netty closes them when a loop ends that has run).
             if (!loop.submit(() -> { }).awaitUninterruptibly(LOOP_START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
                 throw new IllegalStateException("an event loop thread did not start at home within "
