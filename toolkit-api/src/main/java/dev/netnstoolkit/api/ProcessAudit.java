@@ -95,6 +95,19 @@ public final class ProcessAudit {
     }
 
     /**
+     * What changed since {@code before} (an earlier {@link #describeOpenFds()}), for error messages:
+     * {@code "opened since: [...], closed since: [...]"}.
+     */
+    public static String describeFdChangesSince(List<String> before) {
+        List<String> now = describeOpenFds();
+        List<String> opened = new ArrayList<>(now);
+        opened.removeAll(before);
+        List<String> closed = new ArrayList<>(before);
+        closed.removeAll(now);
+        return "opened since: " + opened + ", closed since: " + closed;
+    }
+
+    /**
      * The socket descriptors, as {@code "fd->socket:[inode]"}, that the home namespace's socket tables
      * (/proc/self/net/{tcp,udp,raw}{,6}, unix, netlink, packet) do not list: sockets of another
      * namespace, which keep that namespace alive after its name is deleted. A socket that was never

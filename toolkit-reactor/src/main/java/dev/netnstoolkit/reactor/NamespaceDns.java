@@ -68,33 +68,17 @@ final class NamespaceDns {
         if (!resolvConf.isFile()) {
             return DnsServerAddressStreamProviders.platformDefault();
         }
-        try {
-            return new UnixResolverDnsServerAddressStreamProvider(resolvConf);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + resolvConf, e);
-        } catch (RuntimeException e) { // Netty's parser: bad values (e.g. options ndots:x)
-            throw new IllegalArgumentException("cannot use " + resolvConf + ": " + e.getMessage(), e);
-        }
+        return parse(resolvConf, UnixResolverDnsServerAddressStreamProvider::new);
     }
 
     /** Entries of the namespace's hosts file, read once. */
     static HostsFileEntriesResolver hosts(NetNamespace ns) {
         File hostsFile = fileFor(ns, "hosts");
-        Map<String, List<InetAddress>> v4 = Map.of();
-        Map<String, List<InetAddress>> v6 = Map.of();
-        if (hostsFile.isFile()) {
-            try {
-                HostsFileEntriesProvider entries = HostsFileEntriesProvider.parser().parse(hostsFile, StandardCharsets.UTF_8);
-                v4 = entries.ipv4Entries();
-                v6 = entries.ipv6Entries();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + hostsFile, e);
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException("cannot use " + hostsFile + ": " + e.getMessage(), e);
-            }
-        }
-        Map<String, List<InetAddress>> ipv4 = v4;
-        Map<String, List<InetAddress>> ipv6 = v6;
+        HostsFileEntriesProvider entries = hostsFile.isFile()
+                ? parse(hostsFile, f -> HostsFileEntriesProvider.parser().parse(f, StandardCharsets.UTF_8))
+                : null;
+        Map<String, List<InetAddress>> ipv4 = entries == null ? Map.of() : entries.ipv4Entries();
+        Map<String, List<InetAddress>> ipv6 = entries == null ? Map.of() : entries.ipv6Entries();
         return (host, types) -> {
             String key = host.toLowerCase(Locale.ROOT);
             List<InetAddress> a4 = ipv4.get(key);
@@ -114,5 +98,18 @@ final class NamespaceDns {
         };
     }
 
+    private interface Parser<T> {
+        T parse(File file) throws IOException;
+    }
 
+    /** Netty's parsers throw unchecked exceptions on bad values (e.g. {@code options ndots:x}): name the file. */
+    private static <T> T parse(File file, Parser<T> parser) {
+        try {
+            return parser.parse(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("cannot use " + file + ": " + e.getMessage(), e);
+        }
+    }
 }

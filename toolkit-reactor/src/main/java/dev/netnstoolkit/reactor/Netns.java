@@ -20,6 +20,7 @@ import reactor.netty.resources.ConnectionProvider;
 import reactor.netty.resources.LoopResources;
 import reactor.netty.tcp.TcpClient;
 import reactor.netty.tcp.TcpServer;
+import reactor.netty.transport.ClientTransport;
 import reactor.netty.transport.ServerTransport;
 import reactor.netty.udp.UdpClient;
 import reactor.netty.udp.UdpServer;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 
 /**
  * Reactor Netty in network namespaces: TCP, UDP and HTTP clients and servers whose sockets are created
@@ -84,9 +86,9 @@ public final class Netns implements Disposable {
      * handle it was asked for, closed on dispose or once that handle is closed.
      */
     private record PerNamespace(NetNamespace ns, ConnectionProvider provider, DnsAddressResolverGroup resolver) {
-        void close() {
-            provider.disposeLater().subscribe(null, e -> { });
-            resolver.close();
+        /** Disposes the pool, then closes the resolver. */
+        Mono<Void> disposeLater() {
+            return provider.disposeLater().doFinally(s -> resolver.close());
         }
     }
 
@@ -100,7 +102,7 @@ public final class Netns implements Disposable {
         // whose handle is closed (its pool and resolver would fail or reach the dead namespace).
         perNamespace.forEach((id, old) -> {
             if (old.ns().isClosed() && perNamespace.remove(id, old)) {
-                old.close();
+                old.disposeLater().subscribe(null, e -> { });
             }
         });
         return perNamespace.computeIfAbsent(ns.id(), id -> new PerNamespace(ns,
@@ -147,7 +149,7 @@ public final class Netns implements Disposable {
 
     /** A pooled TcpClient for {@code ns}: its own pool, sockets created in {@code ns}. */
     public TcpClient tcpClient(NetNamespace ns) {
-        return TcpClient.create(connectionProvider(ns)).runOn(loopsIn(ns), true).resolver(resolver(ns));
+        return inNamespace(TcpClient.create(connectionProvider(ns)), ns);
     }
 
     /**
@@ -156,8 +158,7 @@ public final class Netns implements Disposable {
      * pool would share pooled channels across namespaces.
      */
     public Mono<Connection> connect(NetNamespace ns, TcpClient client) {
-        TcpClient inNs = client.runOn(loopsIn(ns), true).resolver(resolver(ns));
-        return Mono.defer(inNs::connect).map(c -> (Connection) c).subscribeOn(loops.loopScheduler());
+        return onLoops(inNamespace(client, ns)::connect);
     }
 
     /** Binds {@code server} once in every namespace of {@code namespaces}; each server knows its namespace. */
@@ -192,22 +193,18 @@ public final class Netns implements Disposable {
 
     /** A UdpClient whose socket is created in {@code ns} (native transport, forced). */
     public UdpClient udpClient(NetNamespace ns) {
-        return UdpClient.create().runOn(loopsIn(ns), true).resolver(resolver(ns));
+        return inNamespace(UdpClient.create(), ns);
     }
 
     /** Connects a UDP client in {@code ns}. */
     public Mono<Connection> connect(NetNamespace ns, UdpClient client) {
-        UdpClient inNs = client.runOn(loopsIn(ns), true).resolver(resolver(ns));
-        return Mono.defer(inNs::connect).map(c -> (Connection) c).subscribeOn(loops.loopScheduler());
+        return onLoops(inNamespace(client, ns)::connect);
     }
 
     /** Binds a UDP server in every namespace; each bound connection knows its namespace. */
     public Flux<Connection> bind(UdpServer server, Flux<NetNamespace> namespaces) {
-        return namespaces.flatMap(ns -> {
-            UdpServer inNs = server.runOn(loopsIn(ns), true);
-            return Mono.defer(inNs::bind).map(c -> (Connection) c).subscribeOn(loops.loopScheduler())
-                    .onErrorMap(Netns::unwrapNamespaceError);
-        });
+        return namespaces.flatMap(ns -> this.<Connection>onLoops(server.runOn(loopsIn(ns), true)::bind)
+                .onErrorMap(Netns::unwrapNamespaceError));
     }
 
     // ---------------------------------------------------------------- HTTP
@@ -219,7 +216,7 @@ public final class Netns implements Disposable {
      * does. Plugs into Spring's {@code ReactorClientHttpConnector}.
      */
     public HttpClient httpClient(NetNamespace ns) {
-        return HttpClient.create(connectionProvider(ns)).runOn(loopsIn(ns), true).resolver(resolver(ns));
+        return inNamespace(HttpClient.create(connectionProvider(ns)), ns);
     }
 
     /** Binds {@code server} once in every namespace; each server knows its namespace. */
@@ -229,10 +226,18 @@ public final class Netns implements Disposable {
 
     private <T extends ServerTransport<T, ?>> Flux<DisposableServer> bindAll(T server, Flux<NetNamespace> namespaces) {
         Objects.requireNonNull(server, "server");
-        return namespaces.flatMap(ns -> {
-            T inNs = server.runOn(loopsIn(ns), true);
-            return Mono.defer(inNs::bind).subscribeOn(loops.loopScheduler()).onErrorMap(Netns::unwrapNamespaceError);
-        });
+        return namespaces.flatMap(ns -> this.<DisposableServer>onLoops(server.runOn(loopsIn(ns), true)::bind)
+                .onErrorMap(Netns::unwrapNamespaceError));
+    }
+
+    /** {@code client} with its sockets created in {@code ns} and host names resolved as there. */
+    private <T extends ClientTransport<T, ?>> T inNamespace(T client, NetNamespace ns) {
+        return client.runOn(loopsIn(ns), true).resolver(resolver(ns));
+    }
+
+    /** Subscribed on the shared loops, so that the socket is created inline on a loop thread. */
+    private <C> Mono<C> onLoops(Supplier<? extends Mono<? extends C>> open) {
+        return Mono.<C>defer(open).subscribeOn(loops.loopScheduler());
     }
 
     /** Reactor Netty wraps bind failures in ChannelBindException; a namespace error underneath is the real cause. */
@@ -255,9 +260,8 @@ public final class Netns implements Disposable {
     /** Disposes the pools, closes every channel, shuts the loops (and an owned scheduler) down, and waits. */
     @Override
     public void dispose() {
-        Flux.fromIterable(perNamespace.values()).flatMap(p -> p.provider().disposeLater()).then()
+        Flux.fromIterable(perNamespace.values()).flatMap(PerNamespace::disposeLater).then()
                 .block(Duration.ofSeconds(10));
-        perNamespace.values().forEach(p -> p.resolver().close());
         perNamespace.clear();
         loops.dispose();
         if (ownsScheduler) {

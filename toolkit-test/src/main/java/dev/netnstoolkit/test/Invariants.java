@@ -9,11 +9,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The toolkit's invariants, checked from /proc rather than trusted from the code: every JVM thread in
@@ -43,13 +39,8 @@ public final class Invariants {
             assertAllThreadsAtHome();
             int now = settle(Invariants::openFdCount, n -> n == openFds);
             if (now != openFds) {
-                List<String> current = ProcessAudit.describeOpenFds();
-                List<String> opened = new ArrayList<>(current);
-                opened.removeAll(fds);
-                List<String> closed = new ArrayList<>(fds);
-                closed.removeAll(current);
-                Assertions.fail("open descriptors: " + now + ", expected " + openFds + "; opened since the snapshot: "
-                        + opened + ", closed since the snapshot: " + closed);
+                Assertions.fail("open descriptors: " + now + ", expected " + openFds + "; "
+                        + ProcessAudit.describeFdChangesSince(fds) + " (the snapshot)");
             }
             assertNoSocketsOutsideHome();
         }

@@ -23,7 +23,6 @@ import reactor.netty.udp.UdpClient;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -159,11 +158,7 @@ final class SoakCommand implements Callable<Integer> {
         System.out.println("threads outside home " + away.size() + " " + away + " (home " + home + ")");
         System.out.println("fds at start " + fdsAtStart + ", at end " + fds + "; sockets outside home " + pinned + "; stray namespaces " + stray);
         if (fds != fdsAtStart) {
-            List<String> now = new ArrayList<>(ProcessAudit.describeOpenFds());
-            now.removeAll(fdListAtStart);
-            List<String> gone = new ArrayList<>(fdListAtStart);
-            gone.removeAll(ProcessAudit.describeOpenFds());
-            System.out.println("descriptors opened since the start: " + now + ", closed since the start: " + gone);
+            System.out.println("descriptors " + ProcessAudit.describeFdChangesSince(fdListAtStart) + " (the start)");
         }
         boolean ok = mismatches.get() == 0 && untyped.isEmpty() && away.isEmpty() && fds == fdsAtStart && pinned.isEmpty() && stray == 0;
         System.out.println(ok ? "soak: OK" : "soak: FAILED");
