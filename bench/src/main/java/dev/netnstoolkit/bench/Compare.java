@@ -1,10 +1,12 @@
 package dev.netnstoolkit.bench;
 
 import dev.netnstoolkit.api.NamespacePermissionException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
+import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.spi.NamespaceBackend;
+import dev.netnstoolkit.api.spi.NamespaceFd;
 import dev.netnstoolkit.reactor.NamespaceScheduler;
 import dev.netnstoolkit.reactor.Netns;
 import io.netty.channel.ChannelOption;
@@ -55,7 +57,7 @@ public final class Compare {
     private static final int HTTP_PORT = 19080;
 
     private final boolean quick;
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
     private final String prefix = "ntk-cmp-" + ProcessHandle.current().pid() + "-";
     private final Map<String, Object> json = new LinkedHashMap<>();
     private final StringBuilder table = new StringBuilder();
@@ -98,7 +100,7 @@ public final class Compare {
             tcpConnectRate(toolkit, plainLoops, ns);
             httpKeepAlive(toolkit, plainLoops, ns);
         } finally {
-            toolkit.dispose();
+            toolkit.disposeNow();
             plainLoops.disposeLater().block(Duration.ofSeconds(10));
             ns.close();
         }
@@ -119,34 +121,33 @@ public final class Compare {
     private void socketCreation(NamespaceScheduler scheduler, NetNamespace ns) throws Exception {
         int rounds = quick ? 5 : 9;
         int ops = quick ? 2_000 : 10_000;
-        NamespaceBackend backend = registry.backend();
-        ExecutorService loop = Executors.newSingleThreadExecutor(scheduler.ownedThreadFactory("cmp-loop"));
+        NamespaceSwitch sw = NamespaceSwitch.system();
+        ExecutorService loop = ownedThread(sw);
         Callable<Object> socket = () -> {
             SocketChannel.open().close();
             return Boolean.TRUE;
         };
+        NamespaceBackend backend = NamespaceBackend.load();
         Map<String, Callable<long[]>> variants = new LinkedHashMap<>();
         variants.put("no namespace", () -> loop.submit(() -> time(ops, socket)).get());
         variants.put("raw switch (JNA setns in and out)", () -> loop.submit(() -> {
-            NetNamespace home = registry.home();
-            int nsFd = ns.acquireFd();
-            int homeFd = home.acquireFd();
-            try {
+            NamespaceFd nsFd = backend.open(ns.path(), false);
+            NamespaceFd homeFd = backend.open("/proc/self/ns/net", true);
+            try (NamespaceFd.Lease in = nsFd.lease(ns.label()); NamespaceFd.Lease back = homeFd.lease("home")) {
                 return time(ops, () -> {
-                    backend.setns(nsFd, "ns");
+                    backend.setns(in, "ns");
                     try {
                         return socket.call();
                     } finally {
-                        backend.setns(homeFd, "home");
+                        backend.setns(back, "home");
                     }
                 });
             } finally {
-                ns.releaseFd();
-                home.releaseFd();
-                home.close();
+                nsFd.close();
+                homeFd.close();
             }
         }).get());
-        variants.put("toolkit inline (event-loop path)", () -> loop.submit(() -> time(ops, () -> scheduler.callInline(ns, socket))).get());
+        variants.put("toolkit inline (event-loop path)", () -> loop.submit(() -> time(ops, () -> sw.run(ns, socket))).get());
         variants.put("toolkit call() (dedicated worker)", () -> time(ops / 4, () -> scheduler.call(ns, socket).block()));
         Map<String, List<long[]>> samples = interleave(rounds, variants);
         loop.shutdownNow();
@@ -165,6 +166,14 @@ public final class Compare {
             row(String.format(Locale.ROOT, "| socket creation: %s, µs p50 / p99 | %.1f / %.1f | raw switch %.1f | %.2f× raw, %.2f× none |",
                     k, v.get("p50_us"), v.get("p99_us"), raw, v.get("p50_us") / raw, v.get("p50_us") / none));
         }
+    }
+
+    /** One platform thread owned by the switch, as the toolkit's event loops are. */
+    static ExecutorService ownedThread(NamespaceSwitch sw) {
+        return Executors.newSingleThreadExecutor(r -> new Thread(() -> {
+            sw.adoptCurrentThread();
+            r.run();
+        }, "cmp-owned"));
     }
 
     private static double p50(Map<String, Object> section, String key) {
@@ -211,10 +220,10 @@ public final class Compare {
         int conns = quick ? 1_000 : 2_000;
         int concurrency = 16;
         TcpServer server = TcpServer.create().host("127.0.0.1").port(TCP_PORT).handle((in, o) -> in.receive().then());
-        DisposableServer inNs = toolkit.bind(server, Flux.just(ns)).blockLast(Duration.ofSeconds(10));
+        DisposableServer inNs = toolkit.bind(Flux.just(ns), server).blockLast(Duration.ofSeconds(10));
         DisposableServer onHost = server.runOn(plainLoops, true).bindNow();
         NetNamespace home = registry.home();
-        DisposableServer toolkitOnHost = toolkit.bind(server.port(TCP_PORT + 1), Flux.just(home)).blockLast(Duration.ofSeconds(10));
+        DisposableServer toolkitOnHost = toolkit.bind(Flux.just(home), server.port(TCP_PORT + 1)).blockLast(Duration.ofSeconds(10));
         // SO_LINGER 0: close with RST, so no TIME_WAIT piles up on either side across rounds (on the host
         // the ephemeral ports are shared with every earlier round; a namespace starts with its own).
         TcpClient plainClient = TcpClient.newConnection().option(ChannelOption.SO_LINGER, 0).runOn(plainLoops, true)
@@ -249,10 +258,10 @@ public final class Compare {
         int requests = quick ? 4_000 : 10_000;
         int concurrency = 16;
         HttpServer server = HttpServer.create().host("127.0.0.1").port(HTTP_PORT).handle((req, res) -> res.sendString(Mono.just("ok")));
-        DisposableServer inNs = toolkit.bind(server, Flux.just(ns)).blockLast(Duration.ofSeconds(10));
+        DisposableServer inNs = toolkit.bind(Flux.just(ns), server).blockLast(Duration.ofSeconds(10));
         DisposableServer onHost = server.runOn(plainLoops, true).bindNow();
         NetNamespace home = registry.home();
-        DisposableServer toolkitOnHost = toolkit.bind(server.port(HTTP_PORT + 1), Flux.just(home)).blockLast(Duration.ofSeconds(10));
+        DisposableServer toolkitOnHost = toolkit.bind(Flux.just(home), server.port(HTTP_PORT + 1)).blockLast(Duration.ofSeconds(10));
         HttpClient homeClient = toolkit.httpClient(home);
         String homeUrl = "http://127.0.0.1:" + (HTTP_PORT + 1) + "/";
         ConnectionProvider plainPool = ConnectionProvider.builder("plain").maxConnections(500).build();
@@ -360,9 +369,9 @@ public final class Compare {
             int threadsBefore = ProcessAudit.threadCount();
             long b0 = System.nanoTime();
             Netns toolkit = Netns.create();
-            List<DisposableServer> tcp = toolkit.bind(TcpServer.create().host("0.0.0.0").port(TCP_PORT)
-                    .handle((in, o) -> o.sendString(Mono.just("ns\n"))), Flux.fromIterable(spaces)).collectList().block(Duration.ofMinutes(5));
-            List<Connection> udp = toolkit.bind(UdpServer.create().host("0.0.0.0").port(TCP_PORT), Flux.fromIterable(spaces))
+            List<DisposableServer> tcp = toolkit.bind(Flux.fromIterable(spaces), TcpServer.create().host("0.0.0.0").port(TCP_PORT)
+                    .handle((in, o) -> o.sendString(Mono.just("ns\n")))).collectList().block(Duration.ofMinutes(5));
+            List<Connection> udp = toolkit.bind(Flux.fromIterable(spaces), UdpServer.create().host("0.0.0.0").port(TCP_PORT))
                     .collectList().block(Duration.ofMinutes(5));
             long bindNanos = System.nanoTime() - b0;
             int threads = ProcessAudit.threadCount();
@@ -371,7 +380,7 @@ public final class Compare {
             boolean atHome = ProcessAudit.threadsAwayFromHome().isEmpty();
             tcp.forEach(DisposableServer::disposeNow);
             udp.forEach(Connection::disposeNow);
-            toolkit.dispose();
+            toolkit.disposeNow();
             for (NetNamespace s : spaces) {
                 s.close();
                 registry.delete(s.name().orElseThrow());

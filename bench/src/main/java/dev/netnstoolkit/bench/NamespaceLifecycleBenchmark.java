@@ -1,6 +1,6 @@
 package dev.netnstoolkit.bench;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 @Fork(1)
 public class NamespaceLifecycleBenchmark {
 
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
     private final String prefix = "ntk-bench-" + ProcessHandle.current().pid() + "-";
     private final AtomicInteger seq = new AtomicInteger();
 

@@ -1,6 +1,6 @@
 package dev.netnstoolkit.bench;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.reactor.Netns;
 import io.netty.channel.ChannelOption;
@@ -48,7 +48,7 @@ public class NetworkBenchmark {
     private static final int TCP_PORT = 19100;
     private static final int HTTP_PORT = 19180;
 
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
     private final String name = "ntk-bench-net-" + ProcessHandle.current().pid();
     private NetNamespace ns;
     private Netns toolkit;
@@ -71,9 +71,9 @@ public class NetworkBenchmark {
         plainPool = ConnectionProvider.builder("plain").maxConnections(16).build();
         TcpServer tcp = TcpServer.create().host("127.0.0.1").port(TCP_PORT).handle((in, out) -> in.receive().then());
         HttpServer http = HttpServer.create().host("127.0.0.1").port(HTTP_PORT).handle((req, res) -> res.sendString(Mono.just("ok")));
-        tcpInNs = toolkit.bind(tcp, Flux.just(ns)).blockLast(Duration.ofSeconds(10));
+        tcpInNs = toolkit.bind(Flux.just(ns), tcp).blockLast(Duration.ofSeconds(10));
         tcpOnHost = tcp.runOn(plainLoops, true).bindNow();
-        httpInNs = toolkit.bind(http, Flux.just(ns)).blockLast(Duration.ofSeconds(10));
+        httpInNs = toolkit.bind(Flux.just(ns), http).blockLast(Duration.ofSeconds(10));
         httpOnHost = http.runOn(plainLoops, true).bindNow();
         nsTcp = TcpClient.newConnection().option(ChannelOption.SO_LINGER, 0).host("127.0.0.1").port(TCP_PORT);
         hostTcp = TcpClient.newConnection().option(ChannelOption.SO_LINGER, 0).runOn(plainLoops, true).host("127.0.0.1").port(TCP_PORT);
@@ -88,7 +88,7 @@ public class NetworkBenchmark {
         httpInNs.disposeNow();
         httpOnHost.disposeNow();
         plainPool.disposeLater().block(Duration.ofSeconds(10));
-        toolkit.dispose();
+        toolkit.disposeNow();
         plainLoops.disposeLater().block(Duration.ofSeconds(10));
         ns.close();
         registry.delete(name);

@@ -1,8 +1,10 @@
 package dev.netnstoolkit.bench;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.spi.NamespaceBackend;
+import dev.netnstoolkit.api.spi.NamespaceFd;
 import dev.netnstoolkit.reactor.NamespaceScheduler;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -42,21 +44,23 @@ public class SocketCreationBenchmark {
 
     static final int BATCH = 1000;
 
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
     private final String name = "ntk-bench-" + ProcessHandle.current().pid();
+    private final NamespaceSwitch sw = NamespaceSwitch.system();
+    private final NamespaceBackend backend = NamespaceBackend.load();
     private NetNamespace ns;
-    private NetNamespace home;
-    private NamespaceBackend backend;
+    private NamespaceFd nsFd;
+    private NamespaceFd homeFd;
     private NamespaceScheduler scheduler;
     private ExecutorService ownedLoop;
 
     @Setup(Level.Trial)
     public void setUp() {
         ns = registry.create(name);
-        home = registry.home();
-        backend = registry.backend();
+        nsFd = backend.open(ns.path(), false);
+        homeFd = backend.open("/proc/self/ns/net", true);
         scheduler = NamespaceScheduler.create(1);
-        ownedLoop = Executors.newSingleThreadExecutor(scheduler.ownedThreadFactory("bench-loop"));
+        ownedLoop = Compare.ownedThread(sw);
     }
 
     @TearDown(Level.Trial)
@@ -64,7 +68,8 @@ public class SocketCreationBenchmark {
         ownedLoop.shutdownNow();
         scheduler.dispose();
         ns.close();
-        home.close();
+        nsFd.close();
+        homeFd.close();
         registry.delete(name);
     }
 
@@ -87,23 +92,20 @@ public class SocketCreationBenchmark {
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public int rawSwitch() throws Exception {
-        int n = 0;
-        int nsFd = ns.acquireFd();
-        int homeFd = home.acquireFd();
-        try {
-            for (int i = 0; i < BATCH; i++) {
-                backend.setns(nsFd, name);
-                try {
-                    n += SOCKET.call() ? 1 : 0;
-                } finally {
-                    backend.setns(homeFd, "home");
+        return ownedLoop.submit(() -> {
+            int n = 0;
+            try (NamespaceFd.Lease in = nsFd.lease(name); NamespaceFd.Lease back = homeFd.lease("home")) {
+                for (int i = 0; i < BATCH; i++) {
+                    backend.setns(in, name);
+                    try {
+                        n += SOCKET.call() ? 1 : 0;
+                    } finally {
+                        backend.setns(back, "home");
+                    }
                 }
             }
-        } finally {
-            ns.releaseFd();
-            home.releaseFd();
-        }
-        return n;
+            return n;
+        }).get();
     }
 
     /** BATCH inline calls on an owned thread; one handoff per batch, so the handoff is amortized away. */
@@ -113,7 +115,7 @@ public class SocketCreationBenchmark {
         return ownedLoop.submit(() -> {
             int n = 0;
             for (int i = 0; i < BATCH; i++) {
-                n += scheduler.callInline(ns, SOCKET) ? 1 : 0;
+                n += sw.run(ns, SOCKET) ? 1 : 0;
             }
             return n;
         }).get();

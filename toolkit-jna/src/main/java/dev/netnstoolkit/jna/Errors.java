@@ -7,7 +7,11 @@ import dev.netnstoolkit.api.NamespacePermissionException;
 import dev.netnstoolkit.api.NamespaceSwitchException;
 import dev.netnstoolkit.api.NotANetworkNamespaceException;
 
-/** errno to the typed exceptions of toolkit-api, in one place. Messages name the call, the target and the errno. */
+/**
+ * errno to the typed exceptions of toolkit-api, in one place. Messages name the call, the target and
+ * the errno. What an errno means depends on the call: ENOENT from opening a namespace is "no such
+ * namespace" ({@link #lookup}), from mkdir or mount it is not ({@link #of}).
+ */
 final class Errors {
 
     static final String CAP_SYS_ADMIN = "CAP_SYS_ADMIN";
@@ -18,16 +22,14 @@ final class Errors {
     }
 
     /**
-     * The exception for a failed call.
+     * The exception for a failed call: EPERM and EACCES are a missing privilege, EEXIST a name taken,
+     * anything else a plain {@link NamespaceException}.
      *
      * @param capability what EPERM/EACCES would mean the caller lacks
      */
     static NamespaceException of(String syscall, int errno, String target, String capability) {
-        String msg = syscall + "(" + target + ") failed: " + strerror(errno) + " (errno " + errno + ")";
+        String msg = message(syscall, errno, target);
         switch (errno) {
-            case LibC.ENOENT:
-            case LibC.ESRCH:
-                return new NamespaceNotFoundException("no such namespace: " + msg, syscall, errno, target, null);
             case LibC.EEXIST:
                 return new NamespaceAlreadyExistsException("namespace exists already: " + msg, syscall, errno, target, null);
             case LibC.EPERM:
@@ -39,6 +41,15 @@ final class Errors {
         }
     }
 
+    /** As {@link #of}, for a call that looks a namespace up by path: ENOENT, ENOTDIR and ESRCH mean it is not there. */
+    static NamespaceException lookup(String syscall, int errno, String target, String capability) {
+        if (errno == LibC.ENOENT || errno == LibC.ESRCH || errno == LibC.ENOTDIR) {
+            return new NamespaceNotFoundException("no such namespace: " + message(syscall, errno, target),
+                    syscall, errno, target, null);
+        }
+        return of(syscall, errno, target, capability);
+    }
+
     static NamespaceException notANetworkNamespace(String target, String why) {
         return new NotANetworkNamespaceException(target + " is not a network namespace: " + why, null, 0, target, null);
     }
@@ -47,8 +58,11 @@ final class Errors {
         if (errno == LibC.EPERM || errno == LibC.EACCES) {
             return of("setns", errno, target, CAP_SYS_ADMIN);
         }
-        return new NamespaceSwitchException("setns(" + target + ", CLONE_NEWNET) failed: " + strerror(errno)
-                + " (errno " + errno + ")", "setns", errno, target, null);
+        return new NamespaceSwitchException(message("setns", errno, target + ", CLONE_NEWNET"), "setns", errno, target, null);
+    }
+
+    static String message(String syscall, int errno, String target) {
+        return syscall + "(" + target + ") failed: " + strerror(errno) + " (errno " + errno + ")";
     }
 
     static String strerror(int errno) {

@@ -21,6 +21,8 @@ final class LibC {
     static final int O_NOCTTY = 0400;
     static final int O_NONBLOCK = 04000;
     static final int O_CLOEXEC = 02000000;
+    static final int O_NOFOLLOW = 0400000;
+    static final int O_PATH = 010000000;
 
     static final int CLONE_NEWNET = 0x40000000;
     static final long NSFS_MAGIC = 0x6e736673L;
@@ -31,6 +33,17 @@ final class LibC {
     static final long MS_REC = 16384;
     static final long MS_SHARED = 1 << 20;
     static final int MNT_DETACH = 2;
+    static final int UMOUNT_NOFOLLOW = 8;
+
+    static final int AT_FDCWD = -100;
+    static final int W_OK = 2;
+    static final int AT_EACCESS = 0x200;
+
+    static final int P_PID = 1;
+    static final int WEXITED = 4;
+    static final int WNOWAIT = 0x01000000;
+    /** sizeof(siginfo_t). */
+    static final int SIGINFO_SIZE = 128;
 
     static final int AF_INET = 2;
     static final int SOCK_DGRAM = 2;
@@ -41,11 +54,15 @@ final class LibC {
     /** struct ifreq: 16 bytes name, then the union (flags is a short at offset 16). */
     static final int IFREQ_SIZE = 40;
 
-    static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EBADF = 9, EACCES = 13, EBUSY = 16,
-            EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, EMFILE = 24, ENFILE = 23;
+    static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ENOEXEC = 8, EBADF = 9, EACCES = 13, EBUSY = 16,
+            EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ELOOP = 40;
 
     /** sizeof(struct stat) on x86_64 / aarch64 is 144 / 128; st_dev and st_ino are the first two u64 on both. */
     static final int STAT_SIZE = 256;
+    /** Offsets of st_mode (u32) and st_size (i64) in struct stat: x86_64 and aarch64 differ. */
+    static final int STAT_MODE = Platform.isARM() ? 16 : 24;
+    static final int STAT_SIZE_OFFSET = 48;
+    static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFLNK = 0120000;
     /** sizeof(struct statfs): f_type is the first word. */
     static final int STATFS_SIZE = 256;
 
@@ -94,6 +111,8 @@ final class LibC {
 
     static native int unlink(String path);
 
+    static native int faccessat(int dirfd, String path, int mode, int flags);
+
     static native int socket(int domain, int type, int protocol);
 
     static native String strerror(int errnum);
@@ -125,4 +144,8 @@ final class LibC {
     static native int sigfillset(Pointer set);
 
     static native int waitpid(int pid, int[] status, int options);
+
+    static native int waitid(int idtype, int id, byte[] infop, int options);
+
+    static native int kill(int pid, int sig);
 }

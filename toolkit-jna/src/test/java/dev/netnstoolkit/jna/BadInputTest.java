@@ -4,7 +4,7 @@ import dev.netnstoolkit.api.InvalidNamespaceNameException;
 import dev.netnstoolkit.api.NamespaceAlreadyExistsException;
 import dev.netnstoolkit.api.NamespaceException;
 import dev.netnstoolkit.api.NamespaceNotFoundException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.NotANetworkNamespaceException;
 import dev.netnstoolkit.test.Invariants;
@@ -33,7 +33,7 @@ class BadInputTest {
     @RegisterExtension
     final TempNamespaces netns = new TempNamespaces();
 
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
 
     static Stream<String> badNames() {
         return Stream.of("", ".", "..", "a/b", "../../etc", "/etc/passwd", "x\0y", "ntk-test-" + "n".repeat(247));

@@ -2,7 +2,7 @@ package dev.netnstoolkit.jna;
 
 import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.api.ClosedNamespaceException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
@@ -20,7 +20,7 @@ class IdentityTest {
     @RegisterExtension
     final TempNamespaces netns = new TempNamespaces();
 
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
 
     @Test
     void sameNamespaceByNamePathAndPidIsEqualOthersAreNot() throws Exception {

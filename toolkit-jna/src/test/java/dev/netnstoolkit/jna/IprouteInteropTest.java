@@ -1,7 +1,7 @@
 package dev.netnstoolkit.jna;
 
 import dev.netnstoolkit.test.Commands;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
@@ -25,7 +25,7 @@ class IprouteInteropTest {
     @RegisterExtension
     final TempNamespaces netns = new TempNamespaces();
 
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
 
     @Test
     void ipSeesAndUsesWhatWeCreate() throws Exception {

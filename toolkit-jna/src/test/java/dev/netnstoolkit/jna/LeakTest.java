@@ -1,6 +1,6 @@
 package dev.netnstoolkit.jna;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
@@ -22,7 +22,7 @@ class LeakTest {
     @RegisterExtension
     final TempNamespaces netns = new TempNamespaces();
 
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
 
     @Test
     void thousandOpenCloseCyclesLeakNothing() {

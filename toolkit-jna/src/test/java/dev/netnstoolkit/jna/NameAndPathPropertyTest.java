@@ -3,7 +3,7 @@ package dev.netnstoolkit.jna;
 import dev.netnstoolkit.api.InvalidNamespaceNameException;
 import dev.netnstoolkit.api.NamespaceException;
 import dev.netnstoolkit.api.NamespaceNames;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
@@ -37,7 +37,7 @@ class NameAndPathPropertyTest {
 
     private static TempNamespaces netns;
     private static Invariants.Snapshot before;
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
 
     @BeforeContainer
     static void privileged() {

@@ -2,7 +2,7 @@ package dev.netnstoolkit.jna;
 
 import dev.netnstoolkit.api.NamespaceException;
 import dev.netnstoolkit.api.NamespacePermissionException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 
 import java.util.List;
@@ -17,7 +17,7 @@ public final class UnprivilegedProbe {
     public static void main(String[] args) {
         String fresh = args[0];
         String existing = args[1];
-        Namespaces registry = Namespaces.system();
+        NamespaceRegistry registry = NamespaceRegistry.system();
         probe("create", () -> registry.create(fresh));
         probe("delete", () -> {
             registry.delete(existing);

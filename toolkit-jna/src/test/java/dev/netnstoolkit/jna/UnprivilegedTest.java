@@ -1,7 +1,7 @@
 package dev.netnstoolkit.jna;
 
 import dev.netnstoolkit.test.Commands;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.test.Privilege;
 import dev.netnstoolkit.test.TempNamespaces;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ class UnprivilegedTest {
     void unprivilegedCallersGetPermissionErrors(@TempDir Path dir) throws IOException {
         String existing = netns.create().name().orElseThrow();
         String fresh = netns.newName();
-        List<String> before = Namespaces.system().list();
+        List<String> before = NamespaceRegistry.system().list();
 
         String out = Commands.ok(command(dir, fresh, existing).toArray(String[]::new));
 
@@ -35,7 +35,7 @@ class UnprivilegedTest {
         assertThat(out).containsPattern("(?m)^delete NamespacePermissionException CAP_SYS_ADMIN");
         assertThat(out).containsPattern("(?m)^exec NamespacePermissionException CAP_SYS_ADMIN");
         assertThat(out).containsPattern("(?m)^list ok ok");
-        assertThat(Namespaces.system().list()).isEqualTo(before);
+        assertThat(NamespaceRegistry.system().list()).isEqualTo(before);
     }
 
     /** setpriv as nobody with no capabilities, on a copy of the class path nobody can read. */

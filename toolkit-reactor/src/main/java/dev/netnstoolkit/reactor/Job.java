@@ -40,7 +40,7 @@ final class Job<T> implements Disposable {
         if (state.compareAndSet(RUNNING, DONE)) {
             onValue.accept(value);
         } else {
-            NamespaceScheduler.closeQuietly(value);
+            Closing.quietly(value);
         }
     }
 

@@ -82,6 +82,8 @@ final class NamespaceBoundScheduler implements Scheduler {
      */
     private final class SerialWorker implements Worker {
         private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
+        /** Entries in {@code pending}: bounded by the scheduler's queue capacity. */
+        private final AtomicInteger size = new AtomicInteger();
         private final AtomicInteger wip = new AtomicInteger();
         private final Disposable.Composite drains = Disposables.composite();
         private volatile boolean disposed;
@@ -91,6 +93,11 @@ final class NamespaceBoundScheduler implements Scheduler {
             if (disposed || isDisposed()) {
                 throw new RejectedExecutionException("worker for " + ns.label() + " is disposed");
             }
+            if (size.incrementAndGet() > parent.queueCapacity()) {
+                size.decrementAndGet();
+                throw new QueueFullException("worker of " + NamespaceBoundScheduler.this, parent.queueCapacity(),
+                        "the subscriber schedules faster than the namespace runs its tasks");
+            }
             Disposable.Swap handle = Disposables.swap();
             Runnable entry = () -> {
                 if (!handle.isDisposed()) {
@@ -98,7 +105,11 @@ final class NamespaceBoundScheduler implements Scheduler {
                 }
             };
             pending.offer(entry);
-            handle.update(() -> pending.remove(entry));
+            handle.update(() -> {
+                if (pending.remove(entry)) {
+                    size.decrementAndGet();
+                }
+            });
             if (wip.getAndIncrement() == 0) {
                 try {
                     submit(this::drain, drains);
@@ -107,6 +118,7 @@ final class NamespaceBoundScheduler implements Scheduler {
                     wip.set(0);
                     Runnable r;
                     while ((r = pending.poll()) != null) {
+                        size.decrementAndGet();
                         if (r != entry) {
                             Operators.onErrorDropped(e, Context.empty());
                         }
@@ -122,6 +134,7 @@ final class NamespaceBoundScheduler implements Scheduler {
             do {
                 Runnable r;
                 while (!disposed && (r = pending.poll()) != null) {
+                    size.decrementAndGet();
                     try {
                         r.run();
                     } catch (Throwable e) {
@@ -136,6 +149,7 @@ final class NamespaceBoundScheduler implements Scheduler {
         public void dispose() {
             disposed = true;
             pending.clear();
+            size.set(0);
             drains.dispose();
         }
 

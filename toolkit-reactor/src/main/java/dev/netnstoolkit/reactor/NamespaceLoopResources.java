@@ -1,15 +1,15 @@
 package dev.netnstoolkit.reactor;
 
-import dev.netnstoolkit.api.Namespaces;
 import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.api.ThreadStrandedException;
+import dev.netnstoolkit.api.spi.NamespaceBackend;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -21,101 +21,78 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.EventExecutor;
-import reactor.core.Disposable;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.resources.LoopResources;
 
-import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One shared set of epoll event loops for every namespace, and per namespace a {@link LoopResources}
- * view ({@link #in}) whose channel-construction callback builds the channel switched into that
- * namespace. Reactor Netty calls {@code LoopResources.onChannel(...)} exactly where {@code socket(2)}
- * runs (TransportConnector.doInitAndRegister, and the DNS resolver's channel factories), so every
- * socket of a client, server or resolver configured with a view is created in its namespace, and is then
- * registered with the shared loops like any other: 1000 namespaces share a few threads.
+ * The toolkit's epoll event loops, shared by every namespace, and per namespace a {@link LoopResources}
+ * view whose channel-construction callback builds the channel switched into that namespace, inline on
+ * the loop (Reactor Netty calls {@code onChannel} exactly where {@code socket(2)} runs). The channel is
+ * then registered with the shared loops like any other: 1000 namespaces share a few threads.
  *
- * <p>The loops are threads of the {@link NamespaceScheduler}, so the callback switches inline on them
- * (the common case); from any other thread it is handed to the scheduler's dedicated workers while the
- * caller waits. The loops are created and prewarmed from home at construction (every executor has run
- * a task; Epoll's native code and the channel classes are initialized at home). Only the native epoll
- * transport is supported: with NIO, Reactor Netty creates UDP channels without the callback, so a view
- * asked for a non-native group fails with a clear error.
+ * <p>Only the native epoll transport: with NIO, Reactor Netty creates UDP channels without the callback.
+ * Every channel made through a view is close-on-exec, tagged with its namespace and tracked, so that
+ * dispose closes it; accepted children too. Datagram and server channels turn auto-read off when closed,
+ * which ends Netty's read loop: in Netty 4.2 that loop otherwise reads again after a handler closed the
+ * channel from {@code channelRead}, on a descriptor number another thread may have reused.
  *
- * <p>Datagram and server channels made through a view turn auto-read off when they are closed, which
- * ends Netty's read loop: in Netty 4.2 that loop otherwise reads again after a handler closed the channel
- * from {@code channelRead}, on a descriptor number another thread may have reused.
+ * <p>A loop that cannot switch back home is fenced at once (no new work reaches it) and the keeper,
+ * at home, replaces it, moves its channels to a loop at home and closes them there (so closeFuture
+ * completes and pools and observers hear it at home), then lets it end.
  */
-public final class NamespaceLoopResources implements Disposable {
+final class NamespaceLoopResources {
+
+    private static final System.Logger LOG = System.getLogger(NamespaceLoopResources.class.getName());
 
     /** The namespace a channel was created in; set on every channel a view creates. */
     static final AttributeKey<NetNamespace> NAMESPACE = AttributeKey.valueOf("ntk.namespace");
-    private static final long LOOP_START_TIMEOUT_SECONDS = 10;
+    /** For FD_CLOEXEC on Netty's sockets (never faulted: not a switch). */
+    private static final NamespaceBackend NATIVE = NamespaceBackend.load();
 
     private final NamespaceScheduler scheduler;
-    private final MultiThreadIoEventLoopGroup loops;
+    private final LoopGroup loops;
     private final ChannelGroup channels;
     private final Scheduler onLoops;
 
-    private NamespaceLoopResources(NamespaceScheduler scheduler, int threads, String prefix) {
-        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-        if (!Namespaces.system().backend().threadId().equals(scheduler.homeId())) {
-            throw new IllegalStateException("create NamespaceLoopResources from a thread in the home namespace");
-        }
+    NamespaceLoopResources(NamespaceScheduler scheduler, int threads) {
+        this.scheduler = scheduler;
         Epoll.ensureAvailability(); // native init probes sockets: at home, before any switching
         prewarmChannelClasses();
-        this.loops = new MultiThreadIoEventLoopGroup(threads, scheduler.ownedThreadFactory(prefix), EpollIoHandler.newFactory());
-        for (EventExecutor loop : loops) {
-            // Each loop thread starts now, from home. One that cannot switch itself home ends without
-            // running the loop (logged by the scheduler): bounded wait, then a clear failure. Such a
-            // loop's epoll descriptors stay open (Netty closes them when a loop ends that has run).
-            if (!loop.submit(() -> { }).awaitUninterruptibly(LOOP_START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-                throw new IllegalStateException("an event loop thread did not start at home within "
-                        + LOOP_START_TIMEOUT_SECONDS + " s (see the log: it could not switch itself home)");
-            }
-        }
-        this.channels = new DefaultChannelGroup("ntk-channels", loops.next());
+        this.loops = new LoopGroup(threads, scheduler.threads(), EpollIoHandler.newFactory());
+        // ImmediateEventExecutor: the group's close future never starts Netty's global executor lazily.
+        this.channels = new DefaultChannelGroup("ntk-channels", ImmediateEventExecutor.INSTANCE);
         this.onLoops = Schedulers.fromExecutor(loops);
-        scheduler.onFence(this::closeChannelsOf);
     }
 
-    /** {@code threads} epoll event loops owned by {@code scheduler}; call from a thread at home. */
-    public static NamespaceLoopResources create(NamespaceScheduler scheduler, int threads) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
-        }
-        return new NamespaceLoopResources(scheduler, threads, "ntk-loop");
+    /** The view for one namespace; only the toolkit configures transports with it (with the namespace's resolver). */
+    LoopResources in(NetNamespace ns) {
+        return new NamespaceLoopView(this, ns);
     }
 
-    /** The view for one namespace: give it to {@code runOn(view, true)} of any Reactor Netty client or server. */
-    public LoopResources in(NetNamespace ns) {
-        return new NamespaceLoopView(this, Objects.requireNonNull(ns, "ns"));
-    }
-
-    /** The shared event loops. */
-    public EventLoopGroup eventLoopGroup() {
+    LoopGroup eventLoopGroup() {
         return loops;
     }
 
-    /** A Reactor scheduler on the shared loops: subscribing there makes the inline path the common one. */
-    public Scheduler loopScheduler() {
+    /** A Reactor scheduler on the loops: subscribing there makes the inline switch the only path. */
+    Scheduler loopScheduler() {
         return onLoops;
     }
 
-    /** The scheduler whose threads the loops are. */
-    public NamespaceScheduler scheduler() {
-        return scheduler;
+    MeteredSwitch meteredSwitch() {
+        return scheduler.meteredSwitch();
     }
 
     /** The namespace a channel created through a view lives in (for accepted channels: their listener's). */
-    public static NetNamespace namespaceOf(Channel channel) {
+    static NetNamespace namespaceOf(Channel channel) {
         for (Channel c = channel; c != null; c = c.parent()) {
             NetNamespace ns = c.attr(NAMESPACE).get();
             if (ns != null) {
@@ -142,10 +119,9 @@ public final class NamespaceLoopResources implements Disposable {
     /**
      * Netty 4.2's epoll read loops of datagram and server channels do not stop when a handler closes the
      * channel from {@code channelRead}: the next recv/accept runs on the closed descriptor's number,
-     * which another thread may have reused already. The soak caught an event loop blocked for good in
-     * recvfrom on a blocking socket made meanwhile by a namespace creation; on a non-blocking one it
-     * would read another socket's data. (Stream channels check after each read.) Those loops do stop
-     * when auto-read is off, so every close, nearest the head of the pipeline, turns it off first.
+     * which another thread may have reused already (an event loop was caught blocked for good in
+     * recvfrom on a namespace creation's socket). Those loops stop when auto-read is off, so every
+     * close, nearest the head of the pipeline, turns it off first.
      */
     @ChannelHandler.Sharable
     private static final class ReadLoopCloseGuard extends ChannelOutboundHandlerAdapter {
@@ -159,6 +135,7 @@ public final class NamespaceLoopResources implements Disposable {
     }
 
     /** Tags every accepted child with its listener's namespace and tracks it, so dispose closes it. */
+    @ChannelHandler.Sharable
     private final class ChildTracker extends ChannelInboundHandlerAdapter {
         private final NetNamespace ns;
 
@@ -175,29 +152,87 @@ public final class NamespaceLoopResources implements Disposable {
             }
             ctx.fireChannelRead(msg);
         }
-
-        @Override
-        public boolean isSharable() {
-            return true;
-        }
     }
 
     /** Netty's epoll sockets are opened without SOCK_CLOEXEC: no process started later may inherit them. */
     private void closeOnExec(Channel channel) {
         if (channel instanceof UnixChannel unix && unix.fd().isOpen()) {
-            scheduler.backend().setCloseOnExec(unix.fd().intValue());
+            NATIVE.setCloseOnExec(unix.fd().intValue());
         }
     }
 
-    private void closeChannelsOf(Thread fencedLoop) {
-        for (Channel ch : channels) {
-            if (ch.isRegistered() && ch.eventLoop().inEventLoop(fencedLoop)) {
-                // Forcibly: no events fire on a thread outside home. Auto-read off first, as the close
-                // guard does, in case that loop is inside this channel's read loop right now.
-                ch.config().setAutoRead(false);
-                ch.unsafe().closeForcibly();
+    // ---------------------------------------------------------------- fencing
+
+    /**
+     * On the stranded loop itself: out of rotation at once, the rest is the keeper's. Only memory
+     * operations here: nothing that logs, starts a thread or blocks.
+     */
+    void fenceCurrentLoop(NetNamespace ns, ThreadStrandedException e) {
+        for (IoEventLoop loop : loops.allLoops()) {
+            if (loop.inEventLoop() && loops.fence(loop)) {
+                scheduler.keeper().report(() -> retire(loop, ns, e));
+                return;
             }
         }
+    }
+
+    /** On the keeper, at home: count, log, replace, move the loop's channels home and close them, end the loop. */
+    private void retire(IoEventLoop fenced, NetNamespace ns, ThreadStrandedException e) {
+        scheduler.countFencedLoop();
+        scheduler.meteredSwitch().stranded(ns, e);
+        IoEventLoop fresh = loops.replace(fenced);
+        LOG.log(System.Logger.Level.ERROR, "FENCED: " + e.getMessage() + "; " + (fresh != null
+                ? "replaced by a new loop" : "not replaced, " + loops.size() + " loops left")
+                + " (fenced so far: " + scheduler.fencedLoops() + ")");
+        List<Channel> affected = channels.stream().filter(ch -> ch.isRegistered() && ch.eventLoop() == fenced).toList();
+        AtomicInteger left = new AtomicInteger(affected.size() + 1);
+        CompletableFuture<Void> moved = new CompletableFuture<>();
+        Runnable oneDone = () -> {
+            if (left.decrementAndGet() == 0) {
+                moved.complete(null);
+            }
+        };
+        for (Channel ch : affected) {
+            moveHomeAndClose(ch, fenced, e, oneDone);
+        }
+        oneDone.run();
+        try {
+            moved.get(10, TimeUnit.SECONDS);
+        } catch (Exception timeout) {
+            LOG.log(System.Logger.Level.WARNING, "FENCED: not every channel of the fenced loop moved within 10 s");
+        }
+        // The loop's own termination notifies Netty's listeners through GlobalEventExecutor; keep that
+        // executor's thread busy (started from here, at home) until then, so the fenced thread never starts it.
+        GlobalEventExecutor.INSTANCE.execute(() -> fenced.terminationFuture().awaitUninterruptibly(10_000));
+        fenced.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        fenced.terminationFuture().awaitUninterruptibly(10_000);
+        loops.retired(fenced);
+    }
+
+    /**
+     * Deregisters {@code ch} from the fenced loop, registers it on a loop at home, tells its pipeline
+     * why and closes it there: closeFuture completes, observers hear it at home.
+     */
+    private void moveHomeAndClose(Channel ch, IoEventLoop fenced, Throwable why, Runnable done) {
+        IoEventLoop target;
+        try {
+            target = loops.next();
+        } catch (RuntimeException none) {
+            ch.close().addListener(f -> done.run()); // no loop at home left: closed where it is
+            return;
+        }
+        ch.deregister().addListener(d -> {
+            if (!d.isSuccess()) {
+                ch.close().addListener(f -> done.run());
+                return;
+            }
+            target.register(ch).addListener(r -> {
+                if (!(ch instanceof ServerChannel)) {
+                    ch.pipeline().fireExceptionCaught(why);
+                }
+                ch.close().addListener(f -> done.run());
+            });
+        });
     }
 
     private static void prewarmChannelClasses() {
@@ -207,24 +242,18 @@ public final class NamespaceLoopResources implements Disposable {
         new EpollDatagramChannel().unsafe().closeForcibly();
     }
 
-    @Override
-    public void dispose() {
-        disposeLater().block(Duration.ofSeconds(10));
-    }
-
-    /** Closes every channel and shuts the loops down. */
-    public Mono<Void> disposeLater() {
+    /** Closes every channel, then shuts the loops down; completes once they have ended. */
+    Mono<Void> disposeLater() {
         return Mono.defer(() -> {
             CompletableFuture<Void> done = new CompletableFuture<>();
-            // Close every channel first (the loops' own shutdown does not reliably close accepted ones), then the loops.
+            // Every channel first (the loops' own shutdown does not reliably close accepted ones), then the loops.
             channels.close().addListener(closed ->
                     loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete(null)));
             return Mono.fromFuture(done);
         });
     }
 
-    @Override
-    public boolean isDisposed() {
+    boolean isDisposed() {
         return loops.isShuttingDown();
     }
 }

@@ -1,6 +1,7 @@
 package dev.netnstoolkit.reactor;
 
 import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.api.ThreadStrandedException;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
 import io.netty.channel.EventLoopGroup;
@@ -9,9 +10,12 @@ import reactor.netty.resources.LoopResources;
 import java.util.Objects;
 
 /**
- * {@link NamespaceLoopResources#in}: the shared loops, with channels constructed inside one namespace.
- * Equal views (same parent, same namespace) share Reactor Netty's pools, since pools are keyed by the
- * config hash, which includes the loop resources.
+ * The shared loops, with channels constructed inside one namespace, inline on the loop thread that
+ * asks. Equal views (same loops, same namespace) share Reactor Netty's pools, which are keyed by a
+ * config hash that includes the loop resources.
+ *
+ * <p>A socket is only ever made on the toolkit's loops: the toolkit subscribes every client and server
+ * there. On any other thread the callback refuses at once rather than make that thread wait.
  */
 final class NamespaceLoopView implements LoopResources {
 
@@ -20,21 +24,32 @@ final class NamespaceLoopView implements LoopResources {
 
     NamespaceLoopView(NamespaceLoopResources parent, NetNamespace ns) {
         this.parent = parent;
-        this.ns = ns;
+        this.ns = Objects.requireNonNull(ns, "ns");
     }
 
     @Override
     public <C extends Channel> C onChannel(Class<C> channelType, EventLoopGroup group) {
-        C channel;
+        if (!parent.meteredSwitch().namespaceSwitch().ownsCurrentThread()) {
+            throw new IllegalStateException("a " + channelType.getSimpleName() + " for " + ns.label()
+                    + " was asked for on thread " + Thread.currentThread().getName() + ", which the toolkit does not own: "
+                    + "configure clients and servers through Netns (it subscribes them on its event loops)");
+        }
+        Object[] made = new Object[1];
         try {
-            // Inline on our loops; handed to a dedicated worker (the caller waits) from any other thread.
-            channel = parent.scheduler().callBlocking(ns, () -> LoopResources.super.onChannel(channelType, group));
+            parent.meteredSwitch().run(ns, () -> {
+                made[0] = LoopResources.super.onChannel(channelType, group);
+                return null;
+            });
+        } catch (ThreadStrandedException e) {
+            Closing.quietly(made[0]); // never registered: closes the descriptor, nothing else
+            parent.fenceCurrentLoop(ns, e);
+            throw e;
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Exception e) {
             throw new ChannelException("cannot create a " + channelType.getSimpleName() + " in " + ns.label(), e);
         }
-        return parent.created(channel, ns);
+        return parent.created(channelType.cast(made[0]), ns);
     }
 
     @Override
@@ -55,8 +70,8 @@ final class NamespaceLoopView implements LoopResources {
     private EventLoopGroup nativeGroup(boolean useNative) {
         if (!useNative) {
             throw new IllegalArgumentException("namespace-aware loop resources need the native epoll transport: "
-                    + "use runOn(loops, true); with NIO, Reactor Netty creates UDP channels outside the LoopResources "
-                    + "callback, in whatever namespace the calling thread is");
+                    + "with NIO, Reactor Netty creates UDP channels outside the LoopResources callback, in whatever "
+                    + "namespace the calling thread is");
         }
         return parent.eventLoopGroup();
     }
@@ -68,7 +83,7 @@ final class NamespaceLoopView implements LoopResources {
 
     @Override
     public void dispose() {
-        // the shared loops belong to the parent
+        // the shared loops belong to the toolkit
     }
 
     @Override
@@ -83,6 +98,6 @@ final class NamespaceLoopView implements LoopResources {
 
     @Override
     public String toString() {
-        return "NamespaceLoopResources.in(" + ns.label() + ")";
+        return "NamespaceLoopView(" + ns.label() + ")";
     }
 }

@@ -1,23 +1,19 @@
 package dev.netnstoolkit.reactor;
 
-import dev.netnstoolkit.api.NamespaceException;
-import dev.netnstoolkit.api.NamespaceId;
+import dev.netnstoolkit.api.NamespacePermissionException;
+import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NetNamespace;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.resolver.AddressResolverGroup;
-import io.netty.resolver.dns.DnsAddressResolverGroup;
-import reactor.netty.ChannelBindException;
 import reactor.core.Disposable;
+import reactor.core.publisher.BufferOverflowStrategy;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
 import reactor.netty.DisposableServer;
 import reactor.netty.NettyInbound;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
-import reactor.netty.resources.ConnectionProvider;
-import reactor.netty.resources.LoopResources;
 import reactor.netty.tcp.TcpClient;
 import reactor.netty.tcp.TcpServer;
 import reactor.netty.transport.ClientTransport;
@@ -29,9 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Reactor Netty in network namespaces: TCP, UDP and HTTP clients and servers whose sockets are created
@@ -40,90 +34,233 @@ import java.util.function.Supplier;
  * <pre>{@code
  * Netns netns = Netns.create();
  * Mono<Connection> c = netns.connect(blue, TcpClient.newConnection().host("127.0.0.1").port(7));
- * Flux<DisposableServer> servers = netns.bind(TcpServer.create().host("127.0.0.1").port(7)
- *         .handle((in, out) -> out.sendString(Mono.just(Netns.namespaceOf(in).label()))), namespaces);
- * HttpClient http = netns.httpClient(blue);          // own pool, DNS from /etc/netns/blue
+ * Mono<DisposableServer> s = netns.bind(blue, TcpServer.create().port(7)
+ *         .handle((in, out) -> out.sendString(Mono.just(Netns.namespaceOf(in).label()))));
+ * HttpClient http = netns.httpClient(blue);          // its own pool, DNS as `ip netns exec blue` sees it
  * }</pre>
  *
- * Every connection and server knows its namespace ({@link #namespaceOf}). Each namespace gets its own
- * {@link ConnectionProvider}, never the global pool. Everything is subscribed on the shared loops so the
- * socket is created inline on a loop thread. Dispose the {@code Netns} to close all of it.
+ * <p><b>Where sockets are made.</b> Every socket (client, server, DNS) is made on one of the toolkit's
+ * event loops, switched into the namespace for that one system call; the toolkit moves every connect
+ * and bind there, whatever thread subscribes, so no thread it does not own ever waits for it. Its
+ * loop threads are non-blocking as Reactor Netty's are ({@code block()} is refused on them).
+ *
+ * <p><b>Per namespace.</b> Each namespace handle gets its own bounded connection pool and its own DNS
+ * resolver (name servers and hosts from {@code /etc/netns/NAME/}, else {@code /etc}); they are released
+ * when the handle is closed. Every connection and server knows its namespace ({@link #namespaceOf}).
+ *
+ * <p><b>Errors</b> of connects, binds and name resolution are {@link NamespaceIoException}s naming the
+ * namespace; every bound is a {@link QueueFullException} naming the bound; after {@link #dispose()}
+ * every call fails with the same {@link IllegalStateException}.
  */
 public final class Netns implements Disposable {
 
+    private final String name;
     private final NamespaceScheduler scheduler;
     private final NamespaceLoopResources loops;
-    private final boolean ownsScheduler;
-    private final ConcurrentMap<NamespaceId, PerNamespace> perNamespace = new ConcurrentHashMap<>();
-    private final int maxConnectionsPerNamespace;
+    private final OnLoops onLoops;
+    private final NamespaceClients clients;
+    private final int acceptBuffer;
+    private final AtomicBoolean disposed = new AtomicBoolean();
+    private final Mono<Void> disposal;
 
-    private Netns(NamespaceScheduler scheduler, boolean ownsScheduler, int loopThreads, int maxConnections) {
-        this.scheduler = scheduler;
-        this.ownsScheduler = ownsScheduler;
-        this.loops = NamespaceLoopResources.create(scheduler, loopThreads);
-        this.maxConnectionsPerNamespace = maxConnections;
+    private Netns(Builder b) {
+        NamespaceScheduler.Builder sb = NamespaceScheduler.builder().dedicatedThreads(b.dedicatedThreads)
+                .queueCapacity(b.queueCapacity).namePrefix(b.namePrefix);
+        if (b.meterRegistry != null) {
+            sb = sb.meterRegistry(b.meterRegistry);
+        }
+        if (b.namespaceSwitch != null) {
+            sb = sb.namespaceSwitch(b.namespaceSwitch);
+        }
+        this.name = b.namePrefix;
+        this.scheduler = sb.build();
+        try {
+            this.loops = new NamespaceLoopResources(scheduler, b.loopThreads);
+        } catch (RuntimeException | Error e) {
+            scheduler.dispose();
+            throw e;
+        }
+        this.onLoops = new OnLoops(loops.loopScheduler(), scheduler.meteredSwitch().namespaceSwitch());
+        this.clients = new NamespaceClients(loops, onLoops, b.maxConnections, b.pendingAcquires);
+        this.acceptBuffer = b.acceptBuffer;
+        this.disposal = clients.disposeLater()
+                .then(loops.disposeLater())
+                .then(scheduler.disposeLater())
+                .cache();
     }
 
-    /** Defaults: a scheduler with 2 dedicated workers, as many loops as cores (at least 2). */
+    /**
+     * Defaults: as many event loops as cores (at least 2), 2 dedicated workers, 500 connections and 1000
+     * pending acquires per namespace pool.
+     *
+     * @throws NamespacePermissionException without CAP_SYS_ADMIN, before any thread starts
+     */
     public static Netns create() {
         return builder().build();
     }
 
-    /** A builder. */
+    /** A builder with the defaults of {@link #create()}. */
     public static Builder builder() {
-        return new Builder();
+        return new Builder(Math.max(2, Runtime.getRuntime().availableProcessors()), 2, 10_000, 500, 1000, 1024,
+                "ntk", null, null);
     }
 
-    // ---------------------------------------------------------------- views
-
-    /** The loop resources view of {@code ns}: for {@code runOn(view, true)} on any Reactor Netty transport. */
-    public LoopResources loopsIn(NetNamespace ns) {
-        return loops.in(ns);
-    }
+    // ---------------------------------------------------------------- clients
 
     /**
-     * What each namespace has of its own: a pool and a DNS resolver group, made on first use with the
-     * handle it was asked for, closed on dispose or once that handle is closed.
+     * A pooled TcpClient in {@code ns} (as {@code TcpClient.create()}): its sockets made in {@code ns} on
+     * the toolkit's loops whoever subscribes, host names resolved as in {@code ns}, the namespace's pool.
      */
-    private record PerNamespace(NetNamespace ns, ConnectionProvider provider, DnsAddressResolverGroup resolver) {
-        /** Disposes the pool, then closes the resolver. */
-        Mono<Void> disposeLater() {
-            return provider.disposeLater().doFinally(s -> resolver.close());
-        }
-    }
-
-    private PerNamespace of(NetNamespace ns) {
-        PerNamespace p = perNamespace.get(ns.id());
-        if (p != null && !p.ns().isClosed()) {
-            return p;
-        }
-        // First use, or the handle it was made with is closed: the namespace may be gone and the kernel
-        // reuses nsfs inode numbers, so a new namespace can have a dead one's identity. Evict every entry
-        // whose handle is closed (its pool and resolver would fail or reach the dead namespace).
-        perNamespace.forEach((id, old) -> {
-            if (old.ns().isClosed() && perNamespace.remove(id, old)) {
-                old.disposeLater().subscribe(null, e -> { });
-            }
-        });
-        return perNamespace.computeIfAbsent(ns.id(), id -> new PerNamespace(ns,
-                ConnectionProvider.builder("ntk-" + ns.label()).maxConnections(maxConnectionsPerNamespace)
-                        .pendingAcquireMaxCount(-1).build(),
-                NamespaceDns.resolverGroup(ns, loopsIn(ns))));
-    }
-
-    /** The connection pool of {@code ns} (one per namespace, created on first use). */
-    public ConnectionProvider connectionProvider(NetNamespace ns) {
-        return of(ns).provider();
+    public TcpClient tcpClient(NetNamespace ns) {
+        checkOpen("tcpClient", ns);
+        return inNamespace(TcpClient.create(clients.of(ns).pooled()), ns);
     }
 
     /**
-     * The DNS resolver group of {@code ns}: sockets created in {@code ns}, name servers and hosts from
-     * {@code /etc/netns/NAME/} (falling back to {@code /etc}). Every client this class configures uses
-     * it; Reactor Netty's default resolver would run on its global loops, in the home namespace.
+     * An HttpClient in {@code ns}: its own pool; sockets, DNS included, made in {@code ns} on the
+     * toolkit's loops whoever subscribes; name servers from {@code /etc/netns/NAME/resolv.conf} and hosts
+     * from {@code /etc/netns/NAME/hosts}, each falling back to {@code /etc} as {@code ip netns exec} does.
+     * Plugs into Spring's {@code ReactorClientHttpConnector}. Configure it further as any HttpClient, but
+     * keep its {@code runOn}, {@code resolver} and connection provider.
+     */
+    public HttpClient httpClient(NetNamespace ns) {
+        checkOpen("httpClient", ns);
+        return inNamespace(HttpClient.create(clients.of(ns).pooled()), ns);
+    }
+
+    /**
+     * A UdpClient in {@code ns}. Connect it with {@link #connect(NetNamespace, UdpClient)}: Reactor Netty's
+     * UdpClient takes no connection provider, so its own {@code connect()} cannot be moved onto the
+     * toolkit's loops and fails at once (without waiting) on any other thread.
+     */
+    public UdpClient udpClient(NetNamespace ns) {
+        checkOpen("udpClient", ns);
+        return inNamespace(UdpClient.create(), ns);
+    }
+
+    /**
+     * Connects {@code client} from inside {@code ns}, on the toolkit's loops: any TcpClient, pooled
+     * ({@link #tcpClient}) or not ({@code TcpClient.newConnection()}). Its loops and resolver are set to
+     * the namespace's; a client on Reactor Netty's global pool is refused (its pooled channels would
+     * outlive the namespace's handle).
+     */
+    public Mono<Connection> connect(NetNamespace ns, TcpClient client) {
+        return connectIn(ns, client, () -> inNamespace(client, ns).connect());
+    }
+
+    /** Connects a UDP client from inside {@code ns}, on the toolkit's loops. */
+    public Mono<Connection> connect(NetNamespace ns, UdpClient client) {
+        return connectIn(ns, client, () -> inNamespace(client, ns).connect());
+    }
+
+    private <T extends ClientTransport<T, ?>> Mono<Connection> connectIn(NetNamespace ns, T client,
+                                                                         java.util.function.Supplier<Mono<? extends Connection>> connect) {
+        Objects.requireNonNull(ns, "ns");
+        Objects.requireNonNull(client, "client");
+        return Mono.defer(() -> {
+            checkOpen("connect", ns);
+            if (client.configuration().connectionProvider() instanceof reactor.netty.tcp.TcpResources) {
+                return Mono.error(new IllegalArgumentException("connect in " + ns.label() + ": the client uses Reactor Netty's "
+                        + "global connection pool, shared by every namespace; use netns.tcpClient(ns) or TcpClient.newConnection()"));
+            }
+            return onLoops.<Connection>subscribe(connect)
+                    .onErrorMap(e -> OnLoops.named(e, "connect to", client.configuration().remoteAddress(), ns));
+        });
+    }
+
+    /** {@code client} with its sockets created in {@code ns} and host names resolved as there. */
+    private <T extends ClientTransport<T, ?>> T inNamespace(T client, NetNamespace ns) {
+        return client.runOn(loops.in(ns), true).resolver(clients.of(ns).resolver());
+    }
+
+    /**
+     * The DNS resolver group of {@code ns} (sockets made in {@code ns}, name servers and hosts from
+     * {@code /etc/netns/NAME/}, else {@code /etc}), for a transport the toolkit does not build itself.
      */
     public AddressResolverGroup<?> resolver(NetNamespace ns) {
-        return of(ns).resolver();
+        checkOpen("resolver", ns);
+        return clients.of(ns).resolver();
     }
+
+    // ---------------------------------------------------------------- servers
+
+    /** Binds {@code server} in {@code ns}, on the toolkit's loops; the server knows its namespace. */
+    public Mono<DisposableServer> bind(NetNamespace ns, TcpServer server) {
+        return bindIn(ns, server);
+    }
+
+    /** Binds {@code server} in {@code ns}, on the toolkit's loops; the server knows its namespace. */
+    public Mono<DisposableServer> bind(NetNamespace ns, HttpServer server) {
+        return bindIn(ns, server);
+    }
+
+    /** Binds a UDP server in {@code ns}; the bound connection knows its namespace. */
+    public Mono<Connection> bind(NetNamespace ns, UdpServer server) {
+        Objects.requireNonNull(ns, "ns");
+        Objects.requireNonNull(server, "server");
+        return Mono.defer(() -> {
+            checkOpen("bind", ns);
+            return onLoops.<Connection>subscribe(() -> server.runOn(loops.in(ns), true).bind())
+                    .onErrorMap(e -> OnLoops.named(e, "bind", server.configuration().bindAddress(), ns));
+        });
+    }
+
+    /** Binds {@code server} once in every namespace of {@code namespaces}. */
+    public Flux<DisposableServer> bind(Flux<NetNamespace> namespaces, TcpServer server) {
+        return namespaces.flatMap(ns -> bind(ns, server));
+    }
+
+    /** Binds {@code server} once in every namespace of {@code namespaces}. */
+    public Flux<DisposableServer> bind(Flux<NetNamespace> namespaces, HttpServer server) {
+        return namespaces.flatMap(ns -> bind(ns, server));
+    }
+
+    /** Binds a UDP server once in every namespace of {@code namespaces}. */
+    public Flux<Connection> bind(Flux<NetNamespace> namespaces, UdpServer server) {
+        return namespaces.flatMap(ns -> bind(ns, server));
+    }
+
+    private <T extends ServerTransport<T, ?>> Mono<DisposableServer> bindIn(NetNamespace ns, T server) {
+        Objects.requireNonNull(ns, "ns");
+        Objects.requireNonNull(server, "server");
+        return Mono.defer(() -> {
+            checkOpen("bind", ns);
+            return onLoops.<DisposableServer>subscribe(() -> server.runOn(loops.in(ns), true).bind())
+                    .onErrorMap(e -> OnLoops.named(e, "bind", server.configuration().bindAddress(), ns));
+        });
+    }
+
+    /**
+     * Binds {@code server} in every namespace and emits every inbound connection (each knows its
+     * namespace). Cancelling disposes the servers. At most {@code acceptBuffer} connections (builder,
+     * default 1024) wait for a slow subscriber; past that the newest is closed and the Flux fails with
+     * {@link QueueFullException}.
+     */
+    public Flux<Connection> accept(Flux<NetNamespace> namespaces, TcpServer server) {
+        Objects.requireNonNull(server, "server");
+        return Flux.<Connection>create(sink -> {
+            List<DisposableServer> bound = new ArrayList<>();
+            Disposable binding = bind(namespaces, server.doOnConnection(sink::next))
+                    .subscribe(s -> {
+                        synchronized (bound) {
+                            bound.add(s);
+                        }
+                    }, sink::error);
+            sink.onDispose(() -> {
+                binding.dispose();
+                synchronized (bound) {
+                    bound.forEach(DisposableServer::dispose);
+                }
+            });
+        }, reactor.core.publisher.FluxSink.OverflowStrategy.BUFFER)
+                .onBackpressureBuffer(acceptBuffer, Connection::dispose, BufferOverflowStrategy.ERROR)
+                .doOnDiscard(Connection.class, Connection::dispose)
+                .onErrorMap(e -> reactor.core.Exceptions.isOverflow(e)
+                        ? new QueueFullException("accept buffer", acceptBuffer, "consume connections faster or raise acceptBuffer")
+                        : e);
+    }
+
+    // ---------------------------------------------------------------- namespaces of connections
 
     /** The namespace of a connection made or accepted through this toolkit, or {@code null}. */
     public static NetNamespace namespaceOf(Connection connection) {
@@ -145,189 +282,169 @@ public final class Netns implements Disposable {
         return NamespaceLoopResources.namespaceOf(server.channel());
     }
 
-    // ---------------------------------------------------------------- TCP
-
-    /** A pooled TcpClient for {@code ns}: its own pool, sockets created in {@code ns}. */
-    public TcpClient tcpClient(NetNamespace ns) {
-        return inNamespace(TcpClient.create(connectionProvider(ns)), ns);
-    }
-
-    /**
-     * Connects {@code client} from inside {@code ns}. Give it a non-pooled client
-     * ({@code TcpClient.newConnection()}) or {@link #tcpClient(NetNamespace)}; a client on the global
-     * pool would share pooled channels across namespaces.
-     */
-    public Mono<Connection> connect(NetNamespace ns, TcpClient client) {
-        return onLoops(inNamespace(client, ns)::connect);
-    }
-
-    /** Binds {@code server} once in every namespace of {@code namespaces}; each server knows its namespace. */
-    public Flux<DisposableServer> bind(TcpServer server, Flux<NetNamespace> namespaces) {
-        return bindAll(server, namespaces);
-    }
-
-    /**
-     * Binds {@code server} in every namespace and emits every inbound connection (each knows its
-     * namespace, {@link #namespaceOf}). Cancelling disposes the servers. Connections are buffered
-     * if the subscriber is slower than they arrive.
-     */
-    public Flux<Connection> accept(TcpServer server, Flux<NetNamespace> namespaces) {
-        return Flux.create(sink -> {
-            List<DisposableServer> bound = new ArrayList<>();
-            Disposable binding = bind(server.doOnConnection(sink::next), namespaces)
-                    .subscribe(s -> {
-                        synchronized (bound) {
-                            bound.add(s);
-                        }
-                    }, sink::error);
-            sink.onDispose(() -> {
-                binding.dispose();
-                synchronized (bound) {
-                    bound.forEach(DisposableServer::disposeNow);
-                }
-            });
-        }, FluxSink.OverflowStrategy.BUFFER);
-    }
-
-    // ---------------------------------------------------------------- UDP
-
-    /** A UdpClient whose socket is created in {@code ns} (native transport, forced). */
-    public UdpClient udpClient(NetNamespace ns) {
-        return inNamespace(UdpClient.create(), ns);
-    }
-
-    /** Connects a UDP client in {@code ns}. */
-    public Mono<Connection> connect(NetNamespace ns, UdpClient client) {
-        return onLoops(inNamespace(client, ns)::connect);
-    }
-
-    /** Binds a UDP server in every namespace; each bound connection knows its namespace. */
-    public Flux<Connection> bind(UdpServer server, Flux<NetNamespace> namespaces) {
-        return namespaces.flatMap(ns -> this.<Connection>onLoops(server.runOn(loopsIn(ns), true)::bind)
-                .onErrorMap(Netns::unwrapNamespaceError));
-    }
-
-    // ---------------------------------------------------------------- HTTP
-
-    /**
-     * An HttpClient for {@code ns}: its own pool; DNS on the namespace's loops (its UDP and TCP sockets
-     * are created in {@code ns}) with name servers from {@code /etc/netns/NAME/resolv.conf} and hosts
-     * from {@code /etc/netns/NAME/hosts}, each falling back to {@code /etc} as {@code ip netns exec}
-     * does. Plugs into Spring's {@code ReactorClientHttpConnector}.
-     */
-    public HttpClient httpClient(NetNamespace ns) {
-        return inNamespace(HttpClient.create(connectionProvider(ns)), ns);
-    }
-
-    /** Binds {@code server} once in every namespace; each server knows its namespace. */
-    public Flux<DisposableServer> bind(HttpServer server, Flux<NetNamespace> namespaces) {
-        return bindAll(server, namespaces);
-    }
-
-    private <T extends ServerTransport<T, ?>> Flux<DisposableServer> bindAll(T server, Flux<NetNamespace> namespaces) {
-        Objects.requireNonNull(server, "server");
-        return namespaces.flatMap(ns -> this.<DisposableServer>onLoops(server.runOn(loopsIn(ns), true)::bind)
-                .onErrorMap(Netns::unwrapNamespaceError));
-    }
-
-    /** {@code client} with its sockets created in {@code ns} and host names resolved as there. */
-    private <T extends ClientTransport<T, ?>> T inNamespace(T client, NetNamespace ns) {
-        return client.runOn(loopsIn(ns), true).resolver(resolver(ns));
-    }
-
-    /** Subscribed on the shared loops, so that the socket is created inline on a loop thread. */
-    private <C> Mono<C> onLoops(Supplier<? extends Mono<? extends C>> open) {
-        return Mono.<C>defer(open).subscribeOn(loops.loopScheduler());
-    }
-
-    /** Reactor Netty wraps bind failures in ChannelBindException; a namespace error underneath is the real cause. */
-    private static Throwable unwrapNamespaceError(Throwable e) {
-        return e instanceof ChannelBindException && e.getCause() instanceof NamespaceException ne ? ne : e;
-    }
-
     // ---------------------------------------------------------------- lifecycle
 
-    /** The scheduler that switches. */
+    /** The scheduler that runs tasks in namespaces on dedicated workers ({@code call}, {@code in}). */
     public NamespaceScheduler scheduler() {
         return scheduler;
     }
 
-    /** The shared loops. */
-    public NamespaceLoopResources loops() {
-        return loops;
+    /** Event loops in rotation now (fewer than configured only if some were fenced and not replaced). */
+    public int eventLoops() {
+        return loops.eventLoopGroup().size();
     }
 
-    /** Disposes the pools, closes every channel, shuts the loops (and an owned scheduler) down, and waits. */
+    /** Namespace handles that have a pool and resolver now; they go when their handle is closed. */
+    public int namespacesWithClients() {
+        return clients.size();
+    }
+
+    private void checkOpen(String operation, NetNamespace ns) {
+        if (disposed.get()) {
+            throw new IllegalStateException("netns toolkit " + name + " is disposed: cannot " + operation
+                    + (ns != null ? " in " + ns.label() : ""));
+        }
+        Objects.requireNonNull(ns, "ns");
+    }
+
+    /**
+     * Disposes the pools and resolvers, closes every channel, ends the loops and the scheduler's
+     * threads; completes when all of that is done. Idempotent.
+     */
+    public Mono<Void> disposeLater() {
+        return Mono.defer(() -> {
+            disposed.set(true);
+            return disposal;
+        });
+    }
+
+    /** Starts {@link #disposeLater()} and returns at once: safe on any thread, a loop's included. */
     @Override
     public void dispose() {
-        Flux.fromIterable(perNamespace.values()).flatMap(PerNamespace::disposeLater).then()
-                .block(Duration.ofSeconds(10));
-        perNamespace.clear();
-        loops.dispose();
-        if (ownsScheduler) {
-            scheduler.dispose();
-            try {
-                scheduler.awaitTermination(Duration.ofSeconds(10));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        disposeLater().subscribe(null, e -> { });
+    }
+
+    /** Disposes and waits up to 30 s; refused on non-blocking threads as {@code block()} is. */
+    public void disposeNow() {
+        disposeNow(Duration.ofSeconds(30));
+    }
+
+    /** Disposes and waits up to {@code timeout}; refused on non-blocking threads as {@code block()} is. */
+    public void disposeNow(Duration timeout) {
+        disposeLater().block(timeout);
     }
 
     @Override
     public boolean isDisposed() {
-        return loops.isDisposed();
+        return disposed.get();
     }
 
-    /** Configuration of a {@link Netns}. */
+    @Override
+    public String toString() {
+        return "Netns[" + name + ", loops=" + eventLoops() + (disposed.get() ? ", disposed" : "") + "]";
+    }
+
+    /** Configuration of a {@link Netns}; immutable, every option checked when set. */
     public static final class Builder {
-        private int loopThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        private int dedicatedThreads = 2;
-        private int maxConnections = 500;
-        private MeterRegistry meterRegistry;
-        private NamespaceScheduler scheduler;
+        private final int loopThreads;
+        private final int dedicatedThreads;
+        private final int queueCapacity;
+        private final int maxConnections;
+        private final int pendingAcquires;
+        private final int acceptBuffer;
+        private final String namePrefix;
+        private final MeterRegistry meterRegistry;
+        private final NamespaceSwitch namespaceSwitch;
 
-        private Builder() {
+        private Builder(int loopThreads, int dedicatedThreads, int queueCapacity, int maxConnections, int pendingAcquires,
+                        int acceptBuffer, String namePrefix, MeterRegistry meterRegistry, NamespaceSwitch namespaceSwitch) {
+            this.loopThreads = loopThreads;
+            this.dedicatedThreads = dedicatedThreads;
+            this.queueCapacity = queueCapacity;
+            this.maxConnections = maxConnections;
+            this.pendingAcquires = pendingAcquires;
+            this.acceptBuffer = acceptBuffer;
+            this.namePrefix = namePrefix;
+            this.meterRegistry = meterRegistry;
+            this.namespaceSwitch = namespaceSwitch;
         }
 
-        /** Event loop threads shared by every namespace. */
-        public Builder loopThreads(int n) {
-            this.loopThreads = n;
-            return this;
-        }
-
-        /** Dedicated workers of the scheduler created for this Netns. */
-        public Builder dedicatedThreads(int n) {
-            this.dedicatedThreads = n;
-            return this;
-        }
-
-        /** Max connections of each namespace's pool. */
-        public Builder maxConnectionsPerNamespace(int n) {
-            this.maxConnections = n;
-            return this;
-        }
-
-        /** Where the toolkit's meters go (tagged {@code namespace}). */
-        public Builder meterRegistry(MeterRegistry registry) {
-            this.meterRegistry = registry;
-            return this;
-        }
-
-        /** Use an existing scheduler (not disposed with this Netns). */
-        public Builder scheduler(NamespaceScheduler scheduler) {
-            this.scheduler = scheduler;
-            return this;
-        }
-
-        /** Creates the loops (and scheduler) now, from the calling thread, which must be at home. */
-        public Netns build() {
-            if (scheduler != null) {
-                return new Netns(scheduler, false, loopThreads, maxConnections);
+        private static int range(String option, int n, int min, int max) {
+            if (n < min || n > max) {
+                throw new IllegalArgumentException(option + " must be " + min + " to " + max + ", not " + n);
             }
-            NamespaceScheduler s = NamespaceScheduler.builder().dedicatedThreads(dedicatedThreads)
-                    .meterRegistry(meterRegistry).build();
-            return new Netns(s, true, loopThreads, maxConnections);
+            return n;
+        }
+
+        /** Event loop threads shared by every namespace (1 to 256). */
+        public Builder loopThreads(int n) {
+            return new Builder(range("loopThreads", n, 1, 256), dedicatedThreads, queueCapacity, maxConnections,
+                    pendingAcquires, acceptBuffer, namePrefix, meterRegistry, namespaceSwitch);
+        }
+
+        /** Dedicated workers of the scheduler, for {@code call} and {@code in} (1 to 64). */
+        public Builder dedicatedThreads(int n) {
+            return new Builder(loopThreads, range("dedicatedThreads", n, 1, 64), queueCapacity, maxConnections,
+                    pendingAcquires, acceptBuffer, namePrefix, meterRegistry, namespaceSwitch);
+        }
+
+        /** Tasks that may wait for a dedicated worker (default 10 000). */
+        public Builder queueCapacity(int n) {
+            return new Builder(loopThreads, dedicatedThreads, range("queueCapacity", n, 1, 10_000_000), maxConnections,
+                    pendingAcquires, acceptBuffer, namePrefix, meterRegistry, namespaceSwitch);
+        }
+
+        /** Connections of each namespace's pool (default 500). */
+        public Builder maxConnectionsPerNamespace(int n) {
+            return new Builder(loopThreads, dedicatedThreads, queueCapacity, range("maxConnectionsPerNamespace", n, 1, 1_000_000),
+                    pendingAcquires, acceptBuffer, namePrefix, meterRegistry, namespaceSwitch);
+        }
+
+        /** Acquires that may wait for a pooled connection in each namespace (default 1000); past it they fail at once. */
+        public Builder pendingAcquiresPerNamespace(int n) {
+            return new Builder(loopThreads, dedicatedThreads, queueCapacity, maxConnections,
+                    range("pendingAcquiresPerNamespace", n, 1, 10_000_000), acceptBuffer, namePrefix, meterRegistry, namespaceSwitch);
+        }
+
+        /** Inbound connections {@link Netns#accept} holds for a slow subscriber (default 1024). */
+        public Builder acceptBuffer(int n) {
+            return new Builder(loopThreads, dedicatedThreads, queueCapacity, maxConnections, pendingAcquires,
+                    range("acceptBuffer", n, 1, 10_000_000), namePrefix, meterRegistry, namespaceSwitch);
+        }
+
+        /** Prefix of thread names and the {@code scheduler} meter tag (default {@code ntk}). */
+        public Builder namePrefix(String prefix) {
+            Objects.requireNonNull(prefix, "prefix");
+            if (prefix.isBlank()) {
+                throw new IllegalArgumentException("namePrefix must not be blank");
+            }
+            return new Builder(loopThreads, dedicatedThreads, queueCapacity, maxConnections, pendingAcquires, acceptBuffer,
+                    prefix, meterRegistry, namespaceSwitch);
+        }
+
+        /**
+         * Where the toolkit's meters go: {@code ntk.namespace.switch} (timer), {@code ntk.namespace.tasks},
+         * {@code ntk.namespace.errors} (by {@code type}), {@code ntk.namespace.queued}, tagged {@code namespace}
+         * and {@code scheduler}; {@code ntk.scheduler.workers.retired}, {@code ntk.scheduler.loops.fenced}.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            return new Builder(loopThreads, dedicatedThreads, queueCapacity, maxConnections, pendingAcquires, acceptBuffer,
+                    namePrefix, Objects.requireNonNull(registry, "registry"), namespaceSwitch);
+        }
+
+        /** The switch to use (default {@link NamespaceSwitch#system()}); tests and the soak pass one that injects faults. */
+        public Builder namespaceSwitch(NamespaceSwitch sw) {
+            return new Builder(loopThreads, dedicatedThreads, queueCapacity, maxConnections, pendingAcquires, acceptBuffer,
+                    namePrefix, meterRegistry, Objects.requireNonNull(sw, "sw"));
+        }
+
+        /**
+         * Starts the loops and the scheduler now, from the calling platform thread, which must be at home.
+         *
+         * @throws NamespacePermissionException without CAP_SYS_ADMIN, before any thread starts
+         */
+        public Netns build() {
+            return new Netns(this);
         }
     }
 }

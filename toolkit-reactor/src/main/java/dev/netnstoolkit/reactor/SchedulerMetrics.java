@@ -3,18 +3,22 @@ package dev.netnstoolkit.reactor;
 import dev.netnstoolkit.api.NetNamespace;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The scheduler's Micrometer meters, tagged {@code namespace} (its name, or {@code net:[inode]}); a
- * no-op when no registry was given. Meters are cached per namespace label so the hot path only does a
- * map lookup.
+ * The scheduler's Micrometer meters, tagged {@code namespace} (its label) and {@code scheduler} (the
+ * scheduler's name prefix); a no-op when no registry was given. A namespace's meters are removed from
+ * the registry when the handle they were first made for is closed, so meter cardinality does not grow
+ * with namespace churn.
  */
 final class SchedulerMetrics {
 
@@ -45,7 +49,24 @@ final class SchedulerMetrics {
         if (registry == null) {
             return null;
         }
-        return byLabel.computeIfAbsent(ns.label(), PerNamespace::new);
+        PerNamespace m = byLabel.get(ns.label());
+        if (m != null) {
+            return m;
+        }
+        PerNamespace made = byLabel.computeIfAbsent(ns.label(), PerNamespace::new);
+        ns.onClose(() -> forget(made));
+        return made;
+    }
+
+    private void forget(PerNamespace m) {
+        if (byLabel.remove(m.label, m)) {
+            m.meters.forEach(registry::remove);
+        }
+    }
+
+    /** Namespaces with meters now (for tests: it must not grow with churn). */
+    int namespaces() {
+        return byLabel.size();
     }
 
     void retired() {
@@ -62,18 +83,25 @@ final class SchedulerMetrics {
 
     final class PerNamespace {
         private final String label;
+        private final List<Meter> meters = new CopyOnWriteArrayList<>();
         private final Timer switches;
         private final Counter tasks;
+        private final ConcurrentMap<Class<?>, Counter> errors = new ConcurrentHashMap<>();
         final AtomicInteger queued = new AtomicInteger();
 
         PerNamespace(String label) {
             this.label = label;
-            this.switches = Timer.builder(SWITCH).tags("namespace", label, "scheduler", scheduler)
-                    .description("time inside the namespace: switch in, the task, switch back").register(registry);
-            this.tasks = Counter.builder(TASKS).tags("namespace", label, "scheduler", scheduler)
-                    .description("tasks run in the namespace").register(registry);
-            Gauge.builder(QUEUED, queued, AtomicInteger::get).tags("namespace", label, "scheduler", scheduler)
-                    .description("tasks waiting for a dedicated worker").register(registry);
+            this.switches = add(Timer.builder(SWITCH).tags("namespace", label, "scheduler", scheduler)
+                    .description("time inside the namespace: switch in, the task, switch back").register(registry));
+            this.tasks = add(Counter.builder(TASKS).tags("namespace", label, "scheduler", scheduler)
+                    .description("tasks run in the namespace").register(registry));
+            add(Gauge.builder(QUEUED, queued, AtomicInteger::get).tags("namespace", label, "scheduler", scheduler)
+                    .description("tasks waiting for a dedicated worker").register(registry));
+        }
+
+        private <M extends Meter> M add(M meter) {
+            meters.add(meter);
+            return meter;
         }
 
         void ran(long nanos) {
@@ -82,8 +110,9 @@ final class SchedulerMetrics {
         }
 
         void error(Throwable e) {
-            Counter.builder(ERRORS).tags("namespace", label, "scheduler", scheduler, "type", e.getClass().getSimpleName())
-                    .register(registry).increment();
+            errors.computeIfAbsent(e.getClass(), c -> add(Counter.builder(ERRORS)
+                    .tags("namespace", label, "scheduler", scheduler, "type", c.getSimpleName())
+                    .description("failures of tasks in the namespace, by type").register(registry))).increment();
         }
     }
 }

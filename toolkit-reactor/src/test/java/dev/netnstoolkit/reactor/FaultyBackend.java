@@ -1,7 +1,7 @@
 package dev.netnstoolkit.reactor;
 
 import dev.netnstoolkit.api.NamespaceSwitchException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.spi.ForwardingNamespaceBackend;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,7 +15,7 @@ final class FaultyBackend extends ForwardingNamespaceBackend {
     final AtomicInteger failSwitchesHome = new AtomicInteger();
 
     FaultyBackend() {
-        super(Namespaces.system().backend());
+        super(NamespaceRegistry.system().backend());
     }
 
     @Override

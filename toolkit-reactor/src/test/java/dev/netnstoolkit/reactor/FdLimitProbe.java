@@ -1,7 +1,7 @@
 package dev.netnstoolkit.reactor;
 
 import dev.netnstoolkit.api.NamespaceException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 
 import java.nio.channels.SocketChannel;
@@ -17,7 +17,7 @@ import java.util.List;
 public final class FdLimitProbe {
 
     public static void main(String[] args) {
-        Namespaces registry = Namespaces.system();
+        NamespaceRegistry registry = NamespaceRegistry.system();
         NamespaceScheduler scheduler = NamespaceScheduler.create(1);
         NetNamespace target = registry.open(args[0]);
         List<NetNamespace> held = new ArrayList<>();

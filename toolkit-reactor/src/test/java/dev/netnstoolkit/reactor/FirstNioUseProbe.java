@@ -1,6 +1,6 @@
 package dev.netnstoolkit.reactor;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
 
@@ -16,7 +16,7 @@ import java.time.Duration;
 public final class FirstNioUseProbe {
 
     public static void main(String[] args) throws Exception {
-        Namespaces registry = Namespaces.system();
+        NamespaceRegistry registry = NamespaceRegistry.system();
         NamespaceScheduler scheduler = NamespaceScheduler.create(1);
         try (NetNamespace ns = registry.open(args[0])) {
             scheduler.call(ns, () -> {

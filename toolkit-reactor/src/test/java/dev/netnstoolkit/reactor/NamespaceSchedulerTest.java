@@ -4,7 +4,7 @@ import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.api.ClosedNamespaceException;
 import dev.netnstoolkit.api.NamespaceNotFoundException;
 import dev.netnstoolkit.api.NamespaceSwitchException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
@@ -335,7 +335,7 @@ class NamespaceSchedulerTest {
                 }))
                 .expectNext(inode(ns))
                 .verifyComplete();
-        assertThatThrownBy(() -> Namespaces.system().open(name)).isInstanceOf(NamespaceNotFoundException.class);
+        assertThatThrownBy(() -> NamespaceRegistry.system().open(name)).isInstanceOf(NamespaceNotFoundException.class);
     }
 
     @Test

@@ -103,7 +103,7 @@ class NetnsTest {
     @Test
     void tcpSamePortTwoNamespacesEachClientGetsItsOwnAnswer() {
         List<NetNamespace> spaces = netns.create(2);
-        List<DisposableServer> servers = toolkit.bind(nameServer(), Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(10));
+        List<DisposableServer> servers = toolkit.bind(Flux.fromIterable(spaces), nameServer()).collectList().block(Duration.ofSeconds(10));
         assertThat(servers).hasSize(2);
         assertThat(servers).extracting(Netns::namespaceOf).containsExactlyInAnyOrderElementsOf(spaces);
         for (NetNamespace ns : spaces) {
@@ -126,10 +126,9 @@ class NetnsTest {
     void aClientInOneNamespaceReachesAServerInAnotherOverAVethPair() {
         List<NetNamespace> spaces = netns.create(2);
         List<TempNamespaces.VethEnd> ends = netns.veth(spaces.get(0), "10.199.0.1/30", spaces.get(1), "10.199.0.2/30");
-        DisposableServer server = toolkit.bind(TcpServer.create().host(ends.get(1).address()).port(PORT)
+        DisposableServer server = toolkit.bind(Flux.just(spaces.get(1)), TcpServer.create().host(ends.get(1).address()).port(PORT)
                 // kept open until the client closes: a close right after the send can race the client's read
-                .handle((in, out) -> out.sendString(Mono.just(Netns.namespaceOf(in).label() + "\n")).then(in.receive().then())),
-                        Flux.just(spaces.get(1)))
+                .handle((in, out) -> out.sendString(Mono.just(Netns.namespaceOf(in).label() + "\n")).then(in.receive().then())))
                 .blockLast(Duration.ofSeconds(10));
         Connection c = toolkit.connect(spaces.get(0), TcpClient.newConnection().host(ends.get(1).address()).port(PORT))
                 .block(Duration.ofSeconds(10));
@@ -145,7 +144,7 @@ class NetnsTest {
     void acceptEmitsInboundConnectionsThatKnowTheirNamespace() {
         List<NetNamespace> spaces = netns.create(3);
         List<String> seen = new ArrayList<>();
-        StepVerifier.create(toolkit.accept(TcpServer.create().host("127.0.0.1").port(PORT), Flux.fromIterable(spaces)).take(3))
+        StepVerifier.create(toolkit.accept(Flux.fromIterable(spaces), TcpServer.create().host("127.0.0.1").port(PORT)).take(3))
                 .then(() -> {
                     // servers bind asynchronously: retry each connect until its server is up
                     for (NetNamespace ns : spaces) {
@@ -162,7 +161,7 @@ class NetnsTest {
     @Test
     void udpSamePortTwoNamespaces() {
         List<NetNamespace> spaces = netns.create(2);
-        List<Connection> bound = toolkit.bind(udpNameServer(), Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(10));
+        List<Connection> bound = toolkit.bind(Flux.fromIterable(spaces), udpNameServer()).collectList().block(Duration.ofSeconds(10));
         assertThat(bound).hasSize(2);
         for (NetNamespace ns : spaces) {
             Connection c = toolkit.connect(ns, UdpClient.create().host("127.0.0.1").port(PORT)).block(Duration.ofSeconds(10));
@@ -181,7 +180,7 @@ class NetnsTest {
         // descriptor number that another thread may already have reused: the soak caught a loop blocked for
         // good in recvfrom on a blocking socket made meanwhile. Here the re-read shows as EBADF.
         NetNamespace ns = netns.create();
-        Connection server = toolkit.bind(udpNameServer(), Flux.just(ns)).blockLast(Duration.ofSeconds(10));
+        Connection server = toolkit.bind(Flux.just(ns), udpNameServer()).blockLast(Duration.ofSeconds(10));
         List<Throwable> afterClose = Collections.synchronizedList(new ArrayList<>());
         UdpClient client = UdpClient.create().host("127.0.0.1").port(PORT)
                 .doOnConnected(c -> c.addHandlerFirst("ntk-test-errors", new ChannelInboundHandlerAdapter() {
@@ -207,14 +206,13 @@ class NetnsTest {
     void httpPooledKeepAliveSamePortTwoNamespaces() {
         List<NetNamespace> spaces = netns.create(2);
         Set<String> serverSideNamespaces = ConcurrentHashMap.newKeySet();
-        List<DisposableServer> servers = toolkit.bind(HttpServer.create().host("127.0.0.1").port(PORT)
+        List<DisposableServer> servers = toolkit.bind(Flux.fromIterable(spaces), HttpServer.create().host("127.0.0.1").port(PORT)
                         .handle((req, res) -> res.sendString(Mono.fromSupplier(() -> {
                             String[] label = new String[1];
                             req.withConnection(c -> label[0] = Netns.namespaceOf(c).label());
                             serverSideNamespaces.add(label[0]);
                             return label[0] + "\n";
-                        }))),
-                Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(10));
+                        })))).collectList().block(Duration.ofSeconds(10));
         for (NetNamespace ns : spaces) {
             HttpClient client = toolkit.httpClient(ns);
             Set<String> clientChannels = ConcurrentHashMap.newKeySet();
@@ -235,9 +233,8 @@ class NetnsTest {
     @Test
     void springWebClientThroughReactorClientHttpConnectorGoesOutOfTheNamespace() {
         List<NetNamespace> spaces = netns.create(2);
-        List<DisposableServer> servers = toolkit.bind(HttpServer.create().host("127.0.0.1").port(PORT)
-                        .handle((req, res) -> res.sendString(Mono.fromSupplier(() -> Netns.namespaceOf(req).label()))),
-                Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(10));
+        List<DisposableServer> servers = toolkit.bind(Flux.fromIterable(spaces), HttpServer.create().host("127.0.0.1").port(PORT)
+                        .handle((req, res) -> res.sendString(Mono.fromSupplier(() -> Netns.namespaceOf(req).label())))).collectList().block(Duration.ofSeconds(10));
         for (NetNamespace ns : spaces) {
             org.springframework.web.reactive.function.client.WebClient web =
                     org.springframework.web.reactive.function.client.WebClient.builder()
@@ -257,8 +254,8 @@ class NetnsTest {
         io.micrometer.core.instrument.Metrics.globalRegistry.add(registry);
         Netns metered = Netns.builder().loopThreads(1).dedicatedThreads(1).meterRegistry(registry).build();
         try {
-            DisposableServer server = metered.bind(HttpServer.create().host("127.0.0.1").port(PORT)
-                    .handle((req, res) -> res.sendString(Mono.just("ok"))), Flux.just(ns)).blockLast(Duration.ofSeconds(10));
+            DisposableServer server = metered.bind(Flux.just(ns), HttpServer.create().host("127.0.0.1").port(PORT)
+                    .handle((req, res) -> res.sendString(Mono.just("ok")))).blockLast(Duration.ofSeconds(10));
             String body = metered.httpClient(ns).metrics(true, uri -> uri).get().uri("http://127.0.0.1:" + PORT + "/")
                     .responseContent().aggregate().asString().block(Duration.ofSeconds(10));
             assertThat(body).isEqualTo("ok");
@@ -286,8 +283,8 @@ class NetnsTest {
             Files.writeString(dir.resolve("resolv.conf"), "nameserver 127.0.0.1\n");
         }
         Files.writeString(etcDirs.get(0).resolve("hosts"), "127.0.0.1 ntk-svc.test\n");
-        DisposableServer server = toolkit.bind(HttpServer.create().host("127.0.0.1").port(PORT)
-                .handle((req, res) -> res.sendString(Mono.just("hello from hosts\n"))), Flux.just(withHosts)).blockLast(Duration.ofSeconds(10));
+        DisposableServer server = toolkit.bind(Flux.just(withHosts), HttpServer.create().host("127.0.0.1").port(PORT)
+                .handle((req, res) -> res.sendString(Mono.just("hello from hosts\n")))).blockLast(Duration.ofSeconds(10));
         String body = toolkit.httpClient(withHosts).get().uri("http://ntk-svc.test:" + PORT + "/")
                 .responseContent().aggregate().asString().block(Duration.ofSeconds(10));
         assertThat(body).isEqualTo("hello from hosts\n");
@@ -311,15 +308,14 @@ class NetnsTest {
 
     /** Binds TCP + UDP + HTTP in every namespace, checks every answer, returns the JVM's threads (JIT aside). */
     private List<String> serveAndCheck(List<NetNamespace> spaces) {
-        List<DisposableServer> tcp = toolkit.bind(nameServer(), Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(60));
-        List<Connection> udp = toolkit.bind(udpNameServer(), Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(60));
-        List<DisposableServer> http = toolkit.bind(HttpServer.create().host("127.0.0.1").port(PORT + 1)
+        List<DisposableServer> tcp = toolkit.bind(Flux.fromIterable(spaces), nameServer()).collectList().block(Duration.ofSeconds(60));
+        List<Connection> udp = toolkit.bind(Flux.fromIterable(spaces), udpNameServer()).collectList().block(Duration.ofSeconds(60));
+        List<DisposableServer> http = toolkit.bind(Flux.fromIterable(spaces), HttpServer.create().host("127.0.0.1").port(PORT + 1)
                         .handle((req, res) -> res.sendString(Mono.fromSupplier(() -> {
                             String[] l = new String[1];
                             req.withConnection(c -> l[0] = Netns.namespaceOf(c).label());
                             return l[0];
-                        }))),
-                Flux.fromIterable(spaces)).collectList().block(Duration.ofSeconds(60));
+                        })))).collectList().block(Duration.ofSeconds(60));
         assertThat(tcp).hasSize(spaces.size());
         assertThat(udp).hasSize(spaces.size());
         assertThat(http).hasSize(spaces.size());
@@ -407,18 +403,18 @@ class NetnsTest {
         closed.close();
         StepVerifier.create(toolkit.connect(closed, TcpClient.newConnection().host("127.0.0.1").port(PORT)))
                 .expectError(ClosedNamespaceException.class).verify(Duration.ofSeconds(10));
-        StepVerifier.create(toolkit.bind(nameServer(), Flux.just(closed)))
+        StepVerifier.create(toolkit.bind(Flux.just(closed), nameServer()))
                 .expectError(ClosedNamespaceException.class).verify(Duration.ofSeconds(10));
         // deleted by name while our handle is open: still usable (the handle keeps it alive)
         NetNamespace deleted = spaces.get(1);
         Commands.ok("ip", "netns", "delete", deleted.name().orElseThrow());
-        DisposableServer s = toolkit.bind(nameServer(), Flux.just(deleted)).blockLast(Duration.ofSeconds(10));
+        DisposableServer s = toolkit.bind(Flux.just(deleted), nameServer()).blockLast(Duration.ofSeconds(10));
         // the port is now in use in that namespace: a second bind errors
-        StepVerifier.create(toolkit.bind(nameServer(), Flux.just(deleted)))
+        StepVerifier.create(toolkit.bind(Flux.just(deleted), nameServer()))
                 .expectErrorSatisfies(e -> assertThat(e).hasStackTraceContaining("Address already in use"))
                 .verify(Duration.ofSeconds(10));
         // nothing listens on that port at home: refused, a plain connect error
-        try (NetNamespace home = dev.netnstoolkit.api.Namespaces.system().home()) {
+        try (NetNamespace home = dev.netnstoolkit.api.NamespaceRegistry.system().home()) {
             StepVerifier.create(toolkit.connect(home, TcpClient.newConnection().host("127.0.0.1").port(PORT)))
                     .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("Connection refused"))
                     .verify(Duration.ofSeconds(10));
@@ -452,13 +448,13 @@ class NetnsTest {
         // nsfs inode numbers are reused by the kernel: a new namespace can carry a dead one's identity, so
         // what was built for a closed handle must not be handed out for a new handle with the same identity
         NetNamespace first = netns.create();
-        DisposableServer server = toolkit.bind(HttpServer.create().host("127.0.0.1").port(PORT)
-                .handle((req, res) -> res.sendString(Mono.just("ok"))), Flux.just(first)).blockLast(Duration.ofSeconds(10));
+        DisposableServer server = toolkit.bind(Flux.just(first), HttpServer.create().host("127.0.0.1").port(PORT)
+                .handle((req, res) -> res.sendString(Mono.just("ok")))).blockLast(Duration.ofSeconds(10));
         String url = "http://127.0.0.1:" + PORT + "/";
         // no keep-alive: the second request needs a new channel, made through what was built for the handle
         assertThat(toolkit.httpClient(first).keepAlive(false).get().uri(url).responseContent().aggregate().asString().block(Duration.ofSeconds(10)))
                 .isEqualTo("ok");
-        try (NetNamespace second = dev.netnstoolkit.api.Namespaces.system().open(first.name().orElseThrow())) {
+        try (NetNamespace second = dev.netnstoolkit.api.NamespaceRegistry.system().open(first.name().orElseThrow())) {
             first.close();
             assertThat(second.id()).isEqualTo(first.id());
             StepVerifier.create(toolkit.httpClient(second).keepAlive(false).get().uri(url).responseContent().aggregate().asString())

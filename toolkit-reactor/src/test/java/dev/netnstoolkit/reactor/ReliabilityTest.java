@@ -1,6 +1,6 @@
 package dev.netnstoolkit.reactor;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.test.Invariants;
@@ -108,8 +108,8 @@ class ReliabilityTest {
         Netns toolkit = Netns.builder().loopThreads(1).dedicatedThreads(1).build();
         Path out = Files.createTempFile("ntk-child-fds", ".txt");
         try {
-            List<DisposableServer> servers = toolkit.bind(TcpServer.create().host("127.0.0.1").port(18300)
-                    .handle((in, o) -> o.sendString(Mono.just("x")).then(in.receive().then())), Flux.fromIterable(spaces))
+            List<DisposableServer> servers = toolkit.bind(Flux.fromIterable(spaces), TcpServer.create().host("127.0.0.1").port(18300)
+                    .handle((in, o) -> o.sendString(Mono.just("x")).then(in.receive().then())))
                     .collectList().block(Duration.ofSeconds(10));
             List<Connection> clients = new ArrayList<>();
             for (NetNamespace ns : spaces) {
@@ -132,7 +132,7 @@ class ReliabilityTest {
                 assertThat(Long.parseLong(flags, 8) & 02000000L).as("fd %s (%s) has O_CLOEXEC", fd, link(fd)).isNotZero();
             }
             // a process started in a namespace while all of that is open inherits none of it
-            int exit = Namespaces.system().exec(spaces.get(0), List.of("sh", "-c", "ls /proc/self/fd > \"$0\"", out.toString()),
+            int exit = NamespaceRegistry.system().exec(spaces.get(0), List.of("sh", "-c", "ls /proc/self/fd > \"$0\"", out.toString()),
                     System.getenv());
             assertThat(exit).isZero();
             assertThat(Files.readAllLines(out)).containsExactly("0", "1", "2", "3"); // 3: ls's own directory

@@ -1,6 +1,6 @@
 package dev.netnstoolkit.reactor;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 
 import java.time.Duration;
@@ -27,7 +27,7 @@ public final class VirtualThreadProbe {
             }
         });
         NamespaceScheduler scheduler = NamespaceScheduler.create(1);
-        try (NetNamespace home = Namespaces.system().home()) {
+        try (NetNamespace home = NamespaceRegistry.system().home()) {
             run(virtual, () -> {
                 try {
                     scheduler.callInline(home, () -> 1);

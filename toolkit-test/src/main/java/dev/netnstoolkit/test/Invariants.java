@@ -2,7 +2,7 @@ package dev.netnstoolkit.test;
 
 import org.junit.jupiter.api.Assertions;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.ProcessAudit;
 
 import java.io.File;
@@ -75,7 +75,7 @@ public final class Invariants {
             return;
         }
         try {
-            Namespaces.system().home().close();
+            NamespaceRegistry.system().home().close();
             Files.delete(Files.createTempFile("ntk-warm", ".tmp"));
             Process p = new ProcessBuilder("true").redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -146,6 +146,6 @@ public final class Invariants {
 
     /** The names in /run/netns that start with {@code prefix}. */
     public static List<String> namesWithPrefix(String prefix) {
-        return Namespaces.system().list().stream().filter(n -> n.startsWith(prefix)).toList();
+        return NamespaceRegistry.system().list().stream().filter(n -> n.startsWith(prefix)).toList();
     }
 }

@@ -2,7 +2,7 @@ package dev.netnstoolkit.test;
 
 import dev.netnstoolkit.api.NamespaceException;
 import dev.netnstoolkit.api.NamespaceNotFoundException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -44,7 +44,7 @@ public final class TempNamespaces implements BeforeAllCallback, AfterEachCallbac
     /** Creates a namespace with a fresh name and {@code lo} up; the handle is closed and the name deleted after the test. */
     public NetNamespace create() {
         Privilege.require();
-        NetNamespace ns = Namespaces.system().create(newName());
+        NetNamespace ns = NamespaceRegistry.system().create(newName());
         synchronized (handles) {
             handles.add(ns);
         }
@@ -99,7 +99,7 @@ public final class TempNamespaces implements BeforeAllCallback, AfterEachCallbac
         NamespaceException failure = null;
         for (String name : Invariants.namesWithPrefix(prefix)) {
             try {
-                Namespaces.system().delete(name);
+                NamespaceRegistry.system().delete(name);
             } catch (NamespaceNotFoundException e) {
                 // removed meanwhile
             } catch (NamespaceException e) {

@@ -1,7 +1,7 @@
 package dev.netnstoolkit.samples.cli;
 
 import dev.netnstoolkit.api.CreateOptions;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -19,7 +19,7 @@ final class AddCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Namespaces.system().create(name, CreateOptions.defaults().withLoopbackUp(!noLo)).close();
+        NamespaceRegistry.system().create(name, CreateOptions.defaults().withLoopbackUp(!noLo)).close();
         return 0;
     }
 }

@@ -1,6 +1,6 @@
 package dev.netnstoolkit.samples.cli;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.reactor.Netns;
 import io.netty.channel.socket.DuplexChannel;
@@ -37,7 +37,7 @@ final class ConnectCommand implements Callable<Integer> {
         String host = target.substring(0, colon).replace("[", "").replace("]", "");
         int port = Integer.parseInt(target.substring(colon + 1));
         Netns netns = null;
-        try (NetNamespace ns = Namespaces.system().open(name)) {
+        try (NetNamespace ns = NamespaceRegistry.system().open(name)) {
             netns = Netns.builder().loopThreads(1).dedicatedThreads(1).build();
             Connection c = netns.connect(ns, TcpClient.newConnection().host(host).port(port)).block(Duration.ofSeconds(30));
             // stdin is read on a blocking-capable scheduler (started here, at home); EOF half-closes the socket.
@@ -56,7 +56,7 @@ final class ConnectCommand implements Callable<Integer> {
             return 0;
         } finally {
             if (netns != null) {
-                netns.dispose();
+                netns.disposeNow();
             }
         }
     }

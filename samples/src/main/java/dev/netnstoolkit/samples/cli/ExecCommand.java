@@ -1,6 +1,6 @@
 package dev.netnstoolkit.samples.cli;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -19,7 +19,7 @@ final class ExecCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Namespaces registry = Namespaces.system();
+        NamespaceRegistry registry = NamespaceRegistry.system();
         try (NetNamespace ns = registry.open(name)) {
             return registry.exec(ns, command, System.getenv());
         }

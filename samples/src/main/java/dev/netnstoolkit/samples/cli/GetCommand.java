@@ -1,6 +1,6 @@
 package dev.netnstoolkit.samples.cli;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.reactor.Netns;
 import picocli.CommandLine.Command;
@@ -27,7 +27,7 @@ final class GetCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Netns netns = null;
-        try (NetNamespace ns = Namespaces.system().open(name)) {
+        try (NetNamespace ns = NamespaceRegistry.system().open(name)) {
             netns = Netns.builder().loopThreads(1).dedicatedThreads(1).build();
             byte[] body = netns.httpClient(ns).get().uri(url)
                     .responseSingle((res, content) -> {
@@ -45,7 +45,7 @@ final class GetCommand implements Callable<Integer> {
             throw new UncheckedIOException(e);
         } finally {
             if (netns != null) {
-                netns.dispose();
+                netns.disposeNow();
             }
         }
     }

@@ -1,6 +1,6 @@
 package dev.netnstoolkit.samples.cli;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -15,7 +15,7 @@ final class IdentifyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long p = pid != null ? pid : ProcessHandle.current().pid();
-        Namespaces.system().identify(p).forEach(System.out::println);
+        NamespaceRegistry.system().identify(p).forEach(System.out::println);
         return 0;
     }
 }

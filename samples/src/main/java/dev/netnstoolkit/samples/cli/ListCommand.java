@@ -1,6 +1,6 @@
 package dev.netnstoolkit.samples.cli;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import picocli.CommandLine.Command;
 
 import java.util.concurrent.Callable;
@@ -10,7 +10,7 @@ final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Namespaces.system().list().forEach(System.out::println);
+        NamespaceRegistry.system().list().forEach(System.out::println);
         return 0;
     }
 }

@@ -1,6 +1,6 @@
 package dev.netnstoolkit.samples.cli;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.reactor.Netns;
 import picocli.CommandLine.Command;
@@ -55,7 +55,7 @@ final class LoadCommand implements Callable<Integer> {
         AtomicInteger next = new AtomicInteger();
         AtomicLong errors = new AtomicLong();
         Netns netns = null;
-        try (NetNamespace ns = Namespaces.system().open(name)) {
+        try (NetNamespace ns = NamespaceRegistry.system().open(name)) {
             netns = Netns.create();
             Netns toolkit = netns;
             Mono<?> one;
@@ -88,7 +88,7 @@ final class LoadCommand implements Callable<Integer> {
             return ok == 0 ? 1 : 0;
         } finally {
             if (netns != null) {
-                netns.dispose();
+                netns.disposeNow();
             }
         }
     }

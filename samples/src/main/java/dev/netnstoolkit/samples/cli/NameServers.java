@@ -46,7 +46,7 @@ final class NameServers implements Disposable {
         Flux<NetNamespace> all = Flux.fromIterable(spaces);
         List<Flux<? extends Disposable>> binds = new ArrayList<>();
         if (tcpPort != null) {
-            binds.add(netns.bind(TcpServer.create().host("0.0.0.0").port(tcpPort)
+            binds.add(netns.bind(all, TcpServer.create().host("0.0.0.0").port(tcpPort)
                     // A client that half-closes (EOF on its stdin) still gets every echoed line back: we
                     // keep the socket open on the peer's FIN, end the echo there, and close once it is written.
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -71,22 +71,22 @@ final class NameServers implements Disposable {
                         return out.sendString(Flux.concat(
                                 Mono.just(Netns.namespaceOf(in).label() + "\n"),
                                 in.receive().asString(StandardCharsets.UTF_8).map(line -> line + "\n").takeUntilOther(eof[0])));
-                    }), all));
+                    })));
         }
         if (udpPort != null) {
-            binds.add(netns.bind(UdpServer.create().host("0.0.0.0").port(udpPort)
+            binds.add(netns.bind(all, UdpServer.create().host("0.0.0.0").port(udpPort)
                     .handle((in, out) -> out.sendObject(in.receiveObject().cast(DatagramPacket.class).map(p -> {
                         datagrams.incrementAndGet();
                         String reply = Netns.namespaceOf(in).label() + " " + p.content().toString(StandardCharsets.UTF_8);
                         return new DatagramPacket(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8), p.sender());
-                    }))), all));
+                    })))));
         }
         if (httpPort != null) {
-            binds.add(netns.bind(HttpServer.create().host("0.0.0.0").port(httpPort)
+            binds.add(netns.bind(all, HttpServer.create().host("0.0.0.0").port(httpPort)
                     .route(r -> r.get("/", (req, res) -> {
                         requests.incrementAndGet();
                         return res.header("content-type", "text/plain").sendString(Mono.just(Netns.namespaceOf(req).label() + "\n"));
-                    })), all));
+                    }))));
         }
         List<? extends Disposable> servers = Flux.merge(binds).collectList().block(timeout);
         synchronized (bound) {

@@ -1,6 +1,6 @@
 package dev.netnstoolkit.samples.cli;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
 import dev.netnstoolkit.reactor.Netns;
@@ -65,7 +65,7 @@ final class ServeCommand implements Callable<Integer> {
                 names.add(which.prefix.prefix + i);
             }
         }
-        Namespaces registry = Namespaces.system();
+        NamespaceRegistry registry = NamespaceRegistry.system();
         List<NetNamespace> spaces = new ArrayList<>();
         Netns netns = null;
         NameServers servers = new NameServers();
@@ -96,7 +96,7 @@ final class ServeCommand implements Callable<Integer> {
         } finally {
             servers.dispose();
             if (netns != null) {
-                netns.dispose();
+                netns.disposeNow();
             }
             spaces.forEach(NetNamespace::close);
             System.out.println("served: " + servers.connections.get() + " tcp connections, " + servers.datagrams.get()

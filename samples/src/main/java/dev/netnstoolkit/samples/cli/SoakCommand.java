@@ -1,14 +1,15 @@
 package dev.netnstoolkit.samples.cli;
 
 import dev.netnstoolkit.api.NamespaceException;
-import dev.netnstoolkit.api.NamespaceNames;
 import dev.netnstoolkit.api.NamespaceSwitchException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
+import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.spi.ForwardingNamespaceBackend;
+import dev.netnstoolkit.api.spi.NamespaceBackend;
+import dev.netnstoolkit.api.spi.NamespaceFd;
 import dev.netnstoolkit.reactor.NamespaceScheduler;
-import dev.netnstoolkit.reactor.SchedulerQueueFullException;
 import dev.netnstoolkit.reactor.Netns;
 import dev.netnstoolkit.samples.scenarios.TempSpaces;
 import picocli.CommandLine.Command;
@@ -29,6 +30,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -62,7 +64,7 @@ final class SoakCommand implements Callable<Integer> {
     private static final int UDP = 7300;
     private static final int HTTP = 8380;
 
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
     private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> untyped = new ConcurrentHashMap<>();
     private final AtomicLong mismatches = new AtomicLong();
@@ -74,7 +76,7 @@ final class SoakCommand implements Callable<Integer> {
                 || !(faultRate >= 0 && faultRate <= 1)) {
             throw new IllegalArgumentException("--count 1..2000, --duration 1..86400, --concurrency 1..10000, --fault-rate 0..1");
         }
-        NamespaceNames.pathOf(prefix + (count - 1)); // a bad prefix fails before anything is made
+        NamespaceRegistry.checkName(prefix + (count - 1)); // a bad prefix fails before anything is made
         // the baseline after a first scheduler's life: it loads the native backend and makes the JDK's lifelong socket
         NamespaceScheduler first = NamespaceScheduler.create(1);
         first.dispose();
@@ -82,8 +84,8 @@ final class SoakCommand implements Callable<Integer> {
         int fdsAtStart = ProcessAudit.openFdCount();
         List<String> fdListAtStart = ProcessAudit.describeOpenFds();
         String home = ProcessAudit.homeNamespace();
-        NamespaceScheduler scheduler = NamespaceScheduler.builder().dedicatedThreads(2).backend(faulty()).build();
-        Netns netns = Netns.builder().scheduler(scheduler).build();
+        Netns netns = Netns.builder().dedicatedThreads(2).namespaceSwitch(NamespaceSwitch.using(faulty())).build();
+        NamespaceScheduler scheduler = netns.scheduler();
         AtomicReferenceArray<NetNamespace> spaces = new AtomicReferenceArray<>(count);
         AtomicReferenceArray<NameServers> servers = new AtomicReferenceArray<>(count);
         long recreated = 0;
@@ -137,9 +139,7 @@ final class SoakCommand implements Callable<Integer> {
                     }
                 });
             }
-            quietly(netns::dispose);
-            quietly(scheduler::dispose);
-            quietly(() -> scheduler.awaitTermination(Duration.ofSeconds(10)));
+            quietly(netns::disposeNow);
             TempSpaces.deleteAll(prefix, "ntk soak");
         }
         int fds = ProcessAudit.openFdCount();
@@ -152,7 +152,8 @@ final class SoakCommand implements Callable<Integer> {
         long stray = registry.list().stream().filter(n -> n.startsWith(prefix)).count();
         System.out.println("outcomes: " + new TreeMap<>(outcomes));
         System.out.println("namespaces re-created mid-flight: " + recreated + "; switch-back faults injected: " + injected.get()
-                + "; workers retired: " + scheduler.retiredWorkers() + "; loops fenced: " + scheduler.fencedThreads());
+                + "; workers retired: " + scheduler.retiredWorkers() + "; loops fenced: " + scheduler.fencedLoops()
+                + "; event loops in rotation: " + netns.eventLoops());
         System.out.println("mismatches " + mismatches.get() + ", untyped errors " + untyped.values().stream().mapToLong(AtomicLong::get).sum()
                 + " " + new TreeMap<>(untyped));
         System.out.println("threads outside home " + away.size() + " " + away + " (home " + home + ")");
@@ -177,19 +178,30 @@ final class SoakCommand implements Callable<Integer> {
         }
     }
 
-    /** The real backend, whose switch back home fails once now and then; a retry (event loops) succeeds. */
+    /**
+     * The real backend, whose switch back home from a namespace fails now and then: half of the faults
+     * once (the retry cures it), half twice in a row (the thread is stranded: a worker is retired, a
+     * loop fenced and replaced).
+     */
     private ForwardingNamespaceBackend faulty() {
-        ThreadLocal<Boolean> justFailed = ThreadLocal.withInitial(() -> false);
-        return new ForwardingNamespaceBackend(registry.backend()) {
+        ThreadLocal<int[]> state = ThreadLocal.withInitial(() -> new int[2]); // [inside a namespace, failures still due]
+        return new ForwardingNamespaceBackend(NamespaceBackend.load()) {
             @Override
-            public void setns(int fd, String target) {
-                if ("home".equals(target) && !justFailed.get() && ThreadLocalRandom.current().nextDouble() < faultRate) {
-                    justFailed.set(true);
-                    injected.incrementAndGet();
-                    throw new NamespaceSwitchException("injected: setns(home) failed", "setns", 22, target, null);
+            public void setns(NamespaceFd.Lease ns, String target) {
+                int[] st = state.get();
+                if ("home".equals(target) && st[0] == 1) {
+                    if (st[1] > 0 || ThreadLocalRandom.current().nextDouble() < faultRate) {
+                        if (st[1] > 0) {
+                            st[1]--;
+                        } else {
+                            injected.incrementAndGet();
+                            st[1] = ThreadLocalRandom.current().nextBoolean() ? 1 : 0;
+                        }
+                        throw new NamespaceSwitchException("injected: setns(home) failed", "setns", 22, target, null);
+                    }
                 }
-                justFailed.set(false);
-                super.setns(fd, target);
+                super.setns(ns, target);
+                st[0] = "home".equals(target) ? 0 : 1;
             }
         };
     }
@@ -263,7 +275,7 @@ final class SoakCommand implements Callable<Integer> {
      */
     private Mono<Void> record(String kind, Throwable e) {
         Throwable t = Exceptions.unwrap(e);
-        boolean typed = t instanceof NamespaceException || t instanceof SchedulerQueueFullException
+        boolean typed = t instanceof NamespaceException || t instanceof RejectedExecutionException
                 || t instanceof IOException || t instanceof TimeoutException
                 || t.getCause() instanceof NamespaceException || t.getCause() instanceof IOException;
         Map<String, AtomicLong> into = typed ? outcomes : untyped;

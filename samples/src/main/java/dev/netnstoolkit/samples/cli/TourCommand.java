@@ -1,7 +1,7 @@
 package dev.netnstoolkit.samples.cli;
 
 import dev.netnstoolkit.api.NamespacePermissionException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
 import dev.netnstoolkit.samples.scenarios.TempSpaces;
@@ -36,7 +36,7 @@ final class TourCommand implements Callable<Integer> {
     static final int UDP_PORT = 7000;
     static final int HTTP_PORT = 8080;
 
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
     private final String prefix = "ntk-tour-" + ProcessHandle.current().pid() + "-";
     private final List<NetNamespace> created = new ArrayList<>();
 
@@ -126,7 +126,7 @@ final class TourCommand implements Callable<Integer> {
             return ok ? 0 : 1;
         } finally {
             servers.dispose();
-            netns.dispose();
+            netns.disposeNow();
         }
     }
 

@@ -33,8 +33,8 @@ final class HttpClientInNamespace implements Callable<Integer> {
             NetNamespace ns = spaces.create("0");
             Netns netns = Netns.create();
             try {
-                DisposableServer server = netns.bind(HttpServer.create().host("127.0.0.1").port(8080)
-                        .handle((req, res) -> res.sendString(Mono.just(Netns.namespaceOf(req).label()))), Flux.just(ns))
+                DisposableServer server = netns.bind(Flux.just(ns), HttpServer.create().host("127.0.0.1").port(8080)
+                        .handle((req, res) -> res.sendString(Mono.just(Netns.namespaceOf(req).label()))))
                         .blockLast(Duration.ofSeconds(10));
                 HttpClient client = netns.httpClient(ns); // its own pool, its own DNS, sockets made in ns
                 List<String> answers = Flux.range(0, requests)
@@ -46,7 +46,7 @@ final class HttpClientInNamespace implements Callable<Integer> {
                 System.out.println("(127.0.0.1:8080 on the host is a different socket: nothing of this reached it)");
                 server.disposeNow();
             } finally {
-                netns.dispose();
+                netns.disposeNow();
             }
         }
         List<String> away = ProcessAudit.threadsAwayFromHome();

@@ -34,10 +34,10 @@ final class ListenersInManyNamespaces implements Callable<Integer> {
             Netns netns = Netns.create();
             try {
                 long t0 = System.nanoTime();
-                List<DisposableServer> tcp = netns.bind(TcpServer.create().port(7000)
-                        .handle((in, out) -> out.sendString(Mono.just(Netns.namespaceOf(in).label() + "\n"))), Flux.fromIterable(all))
+                List<DisposableServer> tcp = netns.bind(Flux.fromIterable(all), TcpServer.create().port(7000)
+                        .handle((in, out) -> out.sendString(Mono.just(Netns.namespaceOf(in).label() + "\n"))))
                         .collectList().block(Duration.ofSeconds(120));
-                List<Connection> udp = netns.bind(UdpServer.create().port(7000), Flux.fromIterable(all))
+                List<Connection> udp = netns.bind(Flux.fromIterable(all), UdpServer.create().port(7000))
                         .collectList().block(Duration.ofSeconds(120));
                 double ms = (System.nanoTime() - t0) / 1e6;
                 System.out.printf("%d namespaces, %d listeners (TCP and UDP on port 7000 in each) bound in %.0f ms%n",
@@ -48,7 +48,7 @@ final class ListenersInManyNamespaces implements Callable<Integer> {
                 tcp.forEach(DisposableServer::disposeNow);
                 udp.forEach(Connection::disposeNow);
             } finally {
-                netns.dispose();
+                netns.disposeNow();
             }
         }
         return ProcessAudit.threadsAwayFromHome().isEmpty() ? 0 : 1;

@@ -1,6 +1,6 @@
 package dev.netnstoolkit.samples.scenarios;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,7 +24,7 @@ final class NamedNamespaceExec implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Namespaces registry = Namespaces.system();
+        NamespaceRegistry registry = NamespaceRegistry.system();
         int exit;
         try (NetNamespace ns = registry.create(name)) {
             System.out.println("created " + name + " (" + "net:[" + ns.id().ino() + "]); `ip netns list` shows it:");

@@ -1,7 +1,7 @@
 package dev.netnstoolkit.samples.scenarios;
 
 import dev.netnstoolkit.api.NamespaceException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 
 import java.util.ArrayList;
@@ -10,7 +10,7 @@ import java.util.List;
 /** The namespaces a scenario creates, removed on close and by a shutdown hook (Ctrl-C) whatever happens. */
 public final class TempSpaces implements AutoCloseable {
 
-    private final Namespaces registry = Namespaces.system();
+    private final NamespaceRegistry registry = NamespaceRegistry.system();
     private final String prefix;
     private final List<NetNamespace> handles = new ArrayList<>();
     private final Thread hook = new Thread(this::removeAll, "ntk-scenario-cleanup");
@@ -49,7 +49,7 @@ public final class TempSpaces implements AutoCloseable {
      * stderr as {@code who: could not remove NAME: why}. The samples' one clean-up by prefix.
      */
     public static void deleteAll(String prefix, String who) {
-        Namespaces registry = Namespaces.system();
+        NamespaceRegistry registry = NamespaceRegistry.system();
         for (String name : registry.list()) {
             if (name.startsWith(prefix)) {
                 try {

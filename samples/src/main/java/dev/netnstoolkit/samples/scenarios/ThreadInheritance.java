@@ -1,9 +1,8 @@
 package dev.netnstoolkit.samples.scenarios;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
-import dev.netnstoolkit.api.spi.NamespaceBackend;
 import dev.netnstoolkit.reactor.Netns;
 import picocli.CommandLine.Command;
 import reactor.core.publisher.Flux;
@@ -37,21 +36,22 @@ final class ThreadInheritance implements Callable<Integer> {
             NetNamespace blue = ns.get(0);
             System.out.println("home namespace: " + ProcessAudit.homeNamespace() + "; " + blue.label() + ": net:[" + blue.id().ino() + "]");
 
-            // 1. The trap, on a platform thread we own and throw away (never a pooled or virtual thread).
-            NamespaceBackend backend = Namespaces.system().backend();
+            // 1. The trap, on a platform thread we own and throw away (never a pooled or virtual thread),
+            //    switched the toolkit's one way. A task must only make sockets; this one breaks the rule on purpose.
+            NamespaceSwitch sw = NamespaceSwitch.system();
             String[] seen = new String[2];
             Thread switched = new Thread(() -> {
-                int fd = blue.acquireFd();
                 try {
-                    backend.setns(fd, blue.label());
-                    seen[0] = ns();
-                    Thread child = new Thread(() -> seen[1] = ns()); // created by a switched thread...
-                    child.start();
-                    child.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    blue.releaseFd(); // this thread ends now: whatever namespace it is in dies with it
+                    sw.adoptCurrentThread();
+                    sw.run(blue, () -> {
+                        seen[0] = ns();
+                        Thread child = new Thread(() -> seen[1] = ns()); // created by a switched thread...
+                        child.start();
+                        child.join();
+                        return null;
+                    });
+                } catch (Exception e) {
+                    seen[0] = String.valueOf(e);
                 }
             }, "throwaway");
             switched.start();
@@ -63,9 +63,8 @@ final class ThreadInheritance implements Callable<Integer> {
             //    only for the one socket call, back in a finally. Nothing lazy is ever started while switched.
             Netns netns = Netns.create();
             try {
-                DisposableServer[] servers = netns.bind(TcpServer.create().host("127.0.0.1").port(7000)
-                                .handle((in, out) -> out.sendString(Mono.just("hello from " + Netns.namespaceOf(in).label() + "\n"))),
-                        Flux.fromIterable(ns)).collectList().block(Duration.ofSeconds(10)).toArray(DisposableServer[]::new);
+                DisposableServer[] servers = netns.bind(Flux.fromIterable(ns), TcpServer.create().host("127.0.0.1").port(7000)
+                                .handle((in, out) -> out.sendString(Mono.just("hello from " + Netns.namespaceOf(in).label() + "\n")))).collectList().block(Duration.ofSeconds(10)).toArray(DisposableServer[]::new);
                 for (NetNamespace n : ns) {
                     String hello = netns.connect(n, TcpClient.newConnection().host("127.0.0.1").port(7000))
                             .flatMap(c -> c.inbound().receive().asString().next().doFinally(s -> c.dispose()))
@@ -76,7 +75,7 @@ final class ThreadInheritance implements Callable<Integer> {
                     s.disposeNow();
                 }
             } finally {
-                netns.dispose();
+                netns.disposeNow();
             }
         }
         List<String> away = ProcessAudit.threadsAwayFromHome();

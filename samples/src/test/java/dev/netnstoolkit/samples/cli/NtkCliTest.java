@@ -1,6 +1,6 @@
 package dev.netnstoolkit.samples.cli;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
@@ -83,7 +83,7 @@ class NtkCliTest {
         assertThat(verbose.err()).contains("\tat ").contains("NamespaceNotFoundException");
         assertThat(ntk(null, "exec", missing, "true").exit()).isEqualTo(1);
         assertThat(ntk(null, "bogus").exit()).isEqualTo(2); // usage error
-        assertThat(Namespaces.system().list()).doesNotContain(missing);
+        assertThat(NamespaceRegistry.system().list()).doesNotContain(missing);
         before.assertClean(netns.prefix());
     }
 

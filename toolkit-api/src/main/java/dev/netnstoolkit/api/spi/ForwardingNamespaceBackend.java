@@ -1,8 +1,6 @@
 package dev.netnstoolkit.api.spi;
 
-import dev.netnstoolkit.api.CreateOptions;
 import dev.netnstoolkit.api.NamespaceId;
-import dev.netnstoolkit.api.NetNamespace;
 
 import java.util.List;
 import java.util.Map;
@@ -10,7 +8,7 @@ import java.util.Objects;
 
 /**
  * A backend that forwards every call to another: override what you want to observe or break, e.g. a
- * switch back home that fails, to test how a scheduler retires or fences its threads.
+ * switch back home that fails, to test how the toolkit retires or fences its threads.
  */
 public abstract class ForwardingNamespaceBackend implements NamespaceBackend {
 
@@ -26,23 +24,13 @@ public abstract class ForwardingNamespaceBackend implements NamespaceBackend {
     }
 
     @Override
-    public NetNamespace open(String path, String name) {
-        return delegate.open(path, name);
+    public NamespaceFd open(String path, boolean followLinks) {
+        return delegate.open(path, followLinks);
     }
 
     @Override
-    public NetNamespace create(String name, CreateOptions options) {
-        return delegate.create(name, options);
-    }
-
-    @Override
-    public void delete(String name) {
-        delegate.delete(name);
-    }
-
-    @Override
-    public NamespaceId idOf(String path) {
-        return delegate.idOf(path);
+    public NamespaceId idOf(String path, boolean followLinks) {
+        return delegate.idOf(path, followLinks);
     }
 
     @Override
@@ -56,8 +44,43 @@ public abstract class ForwardingNamespaceBackend implements NamespaceBackend {
     }
 
     @Override
-    public void setns(int fd, String target) {
-        delegate.setns(fd, target);
+    public void setns(NamespaceFd.Lease ns, String target) {
+        delegate.setns(ns, target);
+    }
+
+    @Override
+    public void unshareNetwork(String target) {
+        delegate.unshareNetwork(target);
+    }
+
+    @Override
+    public void loopbackUp(String target) {
+        delegate.loopbackUp(target);
+    }
+
+    @Override
+    public long spawn(List<String> argv, Map<String, String> env) {
+        return delegate.spawn(argv, env);
+    }
+
+    @Override
+    public void prepareRunDir(String dir) {
+        delegate.prepareRunDir(dir);
+    }
+
+    @Override
+    public void createNameFile(String path) {
+        delegate.createNameFile(path);
+    }
+
+    @Override
+    public void bindThreadNamespace(String path) {
+        delegate.bindThreadNamespace(path);
+    }
+
+    @Override
+    public void removeName(String path) {
+        delegate.removeName(path);
     }
 
     @Override
@@ -66,12 +89,17 @@ public abstract class ForwardingNamespaceBackend implements NamespaceBackend {
     }
 
     @Override
-    public long spawn(NetNamespace ns, List<String> argv, Map<String, String> env) {
-        return delegate.spawn(ns, argv, env);
+    public void awaitExit(long pid) {
+        delegate.awaitExit(pid);
     }
 
     @Override
-    public int waitFor(long pid) {
-        return delegate.waitFor(pid);
+    public int reap(long pid) {
+        return delegate.reap(pid);
+    }
+
+    @Override
+    public void kill(long pid, int signal) {
+        delegate.kill(pid, signal);
     }
 }

@@ -1,8 +1,6 @@
 package dev.netnstoolkit.api.spi;
 
-import dev.netnstoolkit.api.CreateOptions;
 import dev.netnstoolkit.api.NamespaceId;
-import dev.netnstoolkit.api.NetNamespace;
 
 import java.util.Iterator;
 import java.util.List;
@@ -10,12 +8,14 @@ import java.util.Map;
 import java.util.ServiceLoader;
 
 /**
- * The native side of the toolkit, implemented by {@code toolkit-jna} and found through
- * {@link ServiceLoader}. Users call {@link dev.netnstoolkit.api.Namespaces}; schedulers call
- * {@link #setns(int, String)}. Names reaching a backend are already validated.
+ * The native side of the toolkit: system calls only, no threads and no policy. Implemented by
+ * {@code toolkit-jna} and found through {@link ServiceLoader}. Users call
+ * {@link dev.netnstoolkit.api.NamespaceRegistry}; the calls that act on the calling thread's namespace
+ * are made only by {@link dev.netnstoolkit.api.NamespaceSwitch}, on threads it owns. Names and paths
+ * reaching a backend are already validated.
  *
- * <p>Every method reports failures as a typed {@link dev.netnstoolkit.api.NamespaceException} carrying
- * the system call and errno.
+ * <p>Every method reports failures as a typed {@link dev.netnstoolkit.api.NamespaceException} naming
+ * the system call, the errno and the path or namespace, and leaves nothing open behind it.
  */
 public interface NamespaceBackend {
 
@@ -29,21 +29,23 @@ public interface NamespaceBackend {
         return it.next();
     }
 
+    // ---------------------------------------------------------------- descriptors and identity
+
     /**
      * Opens {@code path} (O_RDONLY|O_CLOEXEC) and checks that it is a network namespace.
      *
-     * @param name the name under /run/netns it stands for, or {@code null}
+     * @param followLinks false for names under /run/netns: a symbolic link there is refused
+     * @throws dev.netnstoolkit.api.NamespaceNotFoundException if there is nothing at the path
+     * @throws dev.netnstoolkit.api.NotANetworkNamespaceException if it is something else
      */
-    NetNamespace open(String path, String name);
+    NamespaceFd open(String path, boolean followLinks);
 
-    /** Creates the named namespace as {@code ip netns add} does and returns a handle to it. */
-    NetNamespace create(String name, CreateOptions options);
-
-    /** Deletes the named namespace as {@code ip netns delete} does (umount2 MNT_DETACH, unlink). */
-    void delete(String name);
-
-    /** The identity of the namespace at {@code path} (stat, following the bind mount). */
-    NamespaceId idOf(String path);
+    /**
+     * The identity of the namespace at {@code path} (stat through an O_PATH descriptor).
+     *
+     * @param followLinks false for names under /run/netns; true for magic links such as /proc/PID/ns/net
+     */
+    NamespaceId idOf(String path, boolean followLinks);
 
     /** The process's home namespace: that of the thread group leader, {@code /proc/self/ns/net}. */
     NamespaceId homeId();
@@ -51,14 +53,55 @@ public interface NamespaceBackend {
     /** The calling thread's namespace identity, from {@code /proc/thread-self/ns/net}. */
     NamespaceId threadId();
 
+    // ---------------------------------------------------------------- the calling thread
+
     /**
-     * Switches the calling thread into the namespace {@code fd} refers to ({@code setns(fd,
-     * CLONE_NEWNET)}). Only for platform threads the caller owns.
+     * Switches the calling thread into the namespace ({@code setns(fd, CLONE_NEWNET)}); on failure it
+     * has not moved.
      *
      * @param target name or path, for the error message
      * @throws dev.netnstoolkit.api.NamespaceSwitchException on failure
+     * @throws dev.netnstoolkit.api.NamespacePermissionException without CAP_SYS_ADMIN
      */
-    void setns(int fd, String target);
+    void setns(NamespaceFd.Lease ns, String target);
+
+    /** Moves the calling thread into a new, empty network namespace ({@code unshare(CLONE_NEWNET)}). */
+    void unshareNetwork(String target);
+
+    /** Brings {@code lo} up in the calling thread's namespace (ioctl SIOCSIFFLAGS). */
+    void loopbackUp(String target);
+
+    /**
+     * Starts {@code argv} with {@code env} in the calling thread's namespace, with stdin, stdout and
+     * stderr inherited, every other descriptor closed and signals at their defaults in the child;
+     * returns its pid. The caller must {@link #awaitExit} and then {@link #reap} it.
+     *
+     * @throws dev.netnstoolkit.api.CommandNotRunException if the command cannot be started
+     */
+    long spawn(List<String> argv, Map<String, String> env);
+
+    // ---------------------------------------------------------------- named namespaces (no thread moves)
+
+    /** As iproute2: the directory exists (0755) and is a shared mount, bound onto itself the first time. */
+    void prepareRunDir(String dir);
+
+    /** Creates the empty name file {@code path} (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0). */
+    void createNameFile(String path);
+
+    /** Bind-mounts the calling thread's namespace ({@code /proc/thread-self/ns/net}) onto {@code path}. */
+    void bindThreadNamespace(String path);
+
+    /**
+     * Removes a name as {@code ip netns delete} does, but only what is a namespace: a symbolic link,
+     * a directory, a non-empty file or any other mount is refused, nothing is followed, and a name that
+     * could not be unlinked afterwards is not unmounted first.
+     *
+     * @throws dev.netnstoolkit.api.NamespaceNotFoundException if there is no such name
+     * @throws dev.netnstoolkit.api.NotANetworkNamespaceException if it is not a namespace name
+     */
+    void removeName(String path);
+
+    // ---------------------------------------------------------------- other descriptors, processes
 
     /**
      * Sets FD_CLOEXEC on a descriptor someone else opened without it (Netty's epoll sockets), so that no
@@ -66,12 +109,12 @@ public interface NamespaceBackend {
      */
     void setCloseOnExec(int fd);
 
-    /**
-     * Starts {@code argv} with {@code env} inside {@code ns}, with stdin, stdout and stderr inherited
-     * and every other descriptor closed in the child; returns its pid. The caller must {@link #waitFor}.
-     */
-    long spawn(NetNamespace ns, List<String> argv, Map<String, String> env);
+    /** Waits until a child started by {@link #spawn} has exited, without reaping it (its pid stays taken). */
+    void awaitExit(long pid);
 
-    /** Waits for a child started by {@link #spawn}; exit status, or 128 + signal. */
-    int waitFor(long pid);
+    /** Reaps a child that has exited; its exit status, or 128 + signal. */
+    int reap(long pid);
+
+    /** Sends {@code signal} to a child not yet reaped. */
+    void kill(long pid, int signal);
 }

@@ -1,7 +1,7 @@
 package dev.netnstoolkit.samples.spring;
 
 import dev.netnstoolkit.api.NamespaceNotFoundException;
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.reactor.Netns;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,7 +33,7 @@ class NetnsConfiguration {
         private final List<String> created = new ArrayList<>();
 
         NamespaceHandles(NtkProperties props) {
-            Namespaces registry = Namespaces.system();
+            NamespaceRegistry registry = NamespaceRegistry.system();
             List<String> names = new ArrayList<>(props.serveNamespaces());
             if (!names.contains(props.clientNamespace())) {
                 names.add(props.clientNamespace());
@@ -65,7 +65,7 @@ class NetnsConfiguration {
             byName.values().forEach(NetNamespace::close);
             byName.clear();
             for (String name : created) {
-                Namespaces.system().delete(name);
+                NamespaceRegistry.system().delete(name);
             }
             created.clear();
         }
@@ -94,8 +94,7 @@ class NetnsConfiguration {
     @Bean(destroyMethod = "close")
     NamespacedServers namespacedServers(Netns netns, NamespaceHandles handles, NtkProperties props, ApplicationContext context) {
         HttpHandler handler = WebHttpHandlerBuilder.applicationContext(context).build();
-        List<DisposableServer> servers = netns.bind(HttpServer.create().port(props.servePort()).handle(new ReactorHttpHandlerAdapter(handler)),
-                        Flux.fromIterable(props.serveNamespaces()).map(handles::get))
+        List<DisposableServer> servers = netns.bind(Flux.fromIterable(props.serveNamespaces()).map(handles::get), HttpServer.create().port(props.servePort()).handle(new ReactorHttpHandlerAdapter(handler)))
                 .collectList().block(Duration.ofSeconds(30));
         return new NamespacedServers(servers);
     }

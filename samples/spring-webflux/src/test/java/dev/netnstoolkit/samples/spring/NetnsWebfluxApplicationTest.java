@@ -1,6 +1,6 @@
 package dev.netnstoolkit.samples.spring;
 
-import dev.netnstoolkit.api.Namespaces;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
 import org.junit.jupiter.api.Test;
@@ -46,7 +46,7 @@ class NetnsWebfluxApplicationTest {
         // Boot's own server on the host answers "host"
         assertThat(WebClient.create("http://127.0.0.1:" + hostPort).get().uri("/whoami").retrieve().bodyToMono(String.class)
                 .block(Duration.ofSeconds(10))).isEqualTo("host");
-        assertThat(Namespaces.system().list()).contains(A, B);
+        assertThat(NamespaceRegistry.system().list()).contains(A, B);
         Invariants.assertAllThreadsAtHome();
     }
 
@@ -64,7 +64,7 @@ class NetnsWebfluxApplicationTest {
         org.springframework.context.ConfigurableApplicationContext app = new org.springframework.boot.SpringApplication(NetnsWebfluxApplication.class)
                 .run("--server.port=0", "--ntk.serve-namespaces=" + c, "--ntk.client-namespace=" + c, "--ntk.serve-port=18281");
         try {
-            assertThat(Namespaces.system().list()).contains(c);
+            assertThat(NamespaceRegistry.system().list()).contains(c);
         } finally {
             app.close();
         }

@@ -1,0 +1,27 @@
+package dev.netnstoolkit.api;
+
+/**
+ * A thread switched into a namespace could not switch back home, even after a retry. The thread is
+ * marked: it never switches again and only ends (a dedicated worker is replaced, an event loop leaves
+ * its group). Whatever the task made was closed if it was {@link AutoCloseable}.
+ */
+public class ThreadStrandedException extends NamespaceSwitchException {
+
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param thread the name of the stranded thread
+     * @param target the namespace it was in
+     * @param cause the failed switch back home
+     */
+    public ThreadStrandedException(String thread, String target, NamespaceSwitchException cause) {
+        super("thread " + thread + " could not switch back home from " + target + ": " + cause.getMessage()
+                + "; it only ends", cause.syscall(), cause.errno(), target, cause);
+    }
+
+    /** For a thread that was stranded earlier and is asked to switch again. */
+    public ThreadStrandedException(String thread, String target) {
+        super("thread " + thread + " could not switch back home earlier; it switches no more (asked for " + target + ")",
+                "setns", 0, target, null);
+    }
+}

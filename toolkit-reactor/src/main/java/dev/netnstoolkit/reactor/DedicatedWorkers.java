@@ -1,0 +1,205 @@
+package dev.netnstoolkit.reactor;
+
+import dev.netnstoolkit.api.ThreadStrandedException;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A fixed number of platform threads serving a bounded queue of {@link Job}s, for callers outside the
+ * event loops. A worker that cannot switch back home hands its job's failure to the keeper and ends;
+ * the keeper, at home, counts and logs it and starts a replacement, which signals the failure before
+ * its first job (so downstream operators run at home).
+ */
+final class DedicatedWorkers {
+
+    private static final System.Logger LOG = System.getLogger(DedicatedWorkers.class.getName());
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+
+    private final String name;
+    private final int capacity;
+    private final BlockingQueue<Job<?>> queue;
+    private final MeteredSwitch sw;
+    private final OwnedThreads threads;
+    private final Keeper keeper;
+    private final Set<Thread> alive = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger retired = new AtomicInteger();
+    private volatile boolean disposed;
+
+    DedicatedWorkers(String name, int count, int capacity, MeteredSwitch sw, OwnedThreads threads, Keeper keeper) {
+        this.name = name;
+        this.capacity = capacity;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.sw = sw;
+        this.threads = threads;
+        this.keeper = keeper;
+        for (int i = 0; i < count; i++) {
+            Throwable failed = startWorker(null);
+            if (failed != null) {
+                dispose();
+                if (failed instanceof RuntimeException e) {
+                    throw e;
+                }
+                throw new IllegalStateException("a dedicated worker could not start at home: " + failed.getMessage(), failed);
+            }
+        }
+    }
+
+    /** Starts a worker and waits until it is home; {@code first} runs on it before its first job. */
+    private Throwable startWorker(Runnable first) {
+        OwnedThreads.Start start = new OwnedThreads.Start();
+        Thread[] self = new Thread[1];
+        Runnable body = () -> {
+            try {
+                if (first != null) {
+                    first.run();
+                }
+                workLoop();
+            } finally {
+                alive.remove(self[0]);
+            }
+        };
+        synchronized (alive) {
+            self[0] = threads.start("worker", start, body);
+            alive.add(self[0]);
+        }
+        Throwable failed = start.await(START_TIMEOUT);
+        if (failed != null) {
+            alive.remove(self[0]);
+        }
+        return failed;
+    }
+
+    void submit(Job<?> job) {
+        if (disposed) {
+            throw new RejectedExecutionException("namespace scheduler " + name + " is disposed");
+        }
+        SchedulerMetrics.PerNamespace m = job.ns != null ? sw.metrics().of(job.ns) : null;
+        if (m != null) {
+            m.queued.incrementAndGet();
+        }
+        job.onDrop = () -> {
+            if (queue.remove(job) && m != null) {
+                m.queued.decrementAndGet();
+            }
+        };
+        if (!queue.offer(job)) {
+            QueueFullException full = new QueueFullException("namespace scheduler " + name, capacity,
+                    "retry later or raise queueCapacity");
+            if (m != null) {
+                m.queued.decrementAndGet();
+                m.error(full);
+            }
+            throw full;
+        }
+    }
+
+    int queued() {
+        return queue.size();
+    }
+
+    int retired() {
+        return retired.get();
+    }
+
+    int alive() {
+        return alive.size();
+    }
+
+    private void workLoop() {
+        while (!disposed) {
+            Job<?> job;
+            try {
+                job = queue.take(); // waits at home, always
+            } catch (InterruptedException e) {
+                continue; // dispose() interrupts; the loop condition decides
+            }
+            if (!runJob(job)) {
+                return; // stranded: this thread only ends
+            }
+        }
+    }
+
+    /** Runs one job; false if this worker is stranded and must end. */
+    private <T> boolean runJob(Job<T> job) {
+        if (job.ns != null) {
+            SchedulerMetrics.PerNamespace m = sw.metrics().of(job.ns);
+            if (m != null) {
+                m.queued.decrementAndGet();
+            }
+        }
+        if (!job.start()) {
+            return true;
+        }
+        T value;
+        try {
+            value = job.ns == null ? job.task.call() : sw.run(job.ns, job.task);
+        } catch (ThreadStrandedException e) {
+            alive.remove(Thread.currentThread());
+            keeper.report(() -> retire(job, e));
+            return false;
+        } catch (Throwable e) {
+            job.fail(e);
+            return true;
+        }
+        job.succeed(value);
+        return true;
+    }
+
+    /** On the keeper, at home: count, log, replace; the replacement signals the failure. */
+    private void retire(Job<?> job, ThreadStrandedException e) {
+        retired.incrementAndGet();
+        sw.metrics().retired();
+        sw.stranded(job.ns, e);
+        LOG.log(System.Logger.Level.WARNING, "RETIRED: " + e.getMessage() + " (retired so far: " + retired.get() + ")");
+        Runnable signal = () -> job.fail(e);
+        if (disposed) {
+            signal.run();
+            return;
+        }
+        Throwable failed = startWorker(signal);
+        if (failed != null) {
+            LOG.log(System.Logger.Level.ERROR, "a replacement worker of " + name + " could not start at home; "
+                    + alive.size() + " workers left", failed);
+            signal.run(); // better signalled from the keeper than never
+        }
+    }
+
+    void dispose() {
+        if (disposed) {
+            return;
+        }
+        disposed = true;
+        alive.forEach(Thread::interrupt);
+        Job<?> j;
+        while ((j = queue.poll()) != null) {
+            j.fail(new RejectedExecutionException("namespace scheduler " + name + " is disposed"));
+        }
+    }
+
+    boolean isDisposed() {
+        return disposed;
+    }
+
+    /** Waits until every worker has ended, after {@link #dispose()}. */
+    boolean awaitTermination(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Thread t : alive) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedJoin(t, left);
+            if (t.isAlive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,249 @@
+package dev.netnstoolkit.reactor;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandle;
+import io.netty.channel.IoHandler;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.SingleThreadIoEventLoop;
+import io.netty.util.concurrent.AbstractEventExecutorGroup;
+import io.netty.util.concurrent.DefaultPromise;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.FutureListener;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ThreadPerTaskExecutor;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The toolkit's event loops: a Netty {@link IoEventLoopGroup} whose set of loops can change. A loop
+ * that cannot switch back home is fenced: {@link #fence} takes it out of rotation at once (no new
+ * registrations or tasks reach it through the group), and {@link #replace} adds a new loop, started
+ * from home, in its place. Every loop is started and has run a task before it joins.
+ */
+final class LoopGroup extends AbstractEventExecutorGroup implements IoEventLoopGroup {
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+
+    private final ThreadPerTaskExecutor executor;
+    private final IoHandlerFactory handlers;
+    private final OwnedThreads.Start[] nextStart = new OwnedThreads.Start[1];
+    private volatile IoEventLoop[] active;
+    /** Every loop made and not yet terminated, with the listener that counts its termination. */
+    private final Map<IoEventLoop, FutureListener<Object>> live = new ConcurrentHashMap<>();
+    private final AtomicInteger index = new AtomicInteger();
+    private final Promise<Void> terminated = new DefaultPromise<>(ImmediateEventExecutor.INSTANCE);
+    private volatile boolean shuttingDown;
+
+    LoopGroup(int threads, OwnedThreads ownedThreads, IoHandlerFactory handlers) {
+        this.handlers = handlers;
+        ThreadFactory factory = ownedThreads.loopThreads(() -> {
+            synchronized (nextStart) {
+                OwnedThreads.Start s = nextStart[0];
+                nextStart[0] = null;
+                return s != null ? s : new OwnedThreads.Start();
+            }
+        });
+        this.executor = new ThreadPerTaskExecutor(factory);
+        List<IoEventLoop> loops = new ArrayList<>();
+        try {
+            for (int i = 0; i < threads; i++) {
+                loops.add(startLoop());
+            }
+        } catch (RuntimeException e) {
+            loops.forEach(l -> l.shutdownGracefully(0, 0, TimeUnit.SECONDS));
+            throw e;
+        }
+        this.active = loops.toArray(new IoEventLoop[0]);
+    }
+
+    /**
+     * A new loop whose thread has started, from the calling thread (at home), adopted itself and run a
+     * task. A loop whose thread could not get home never runs; its epoll descriptors stay open, since
+     * Netty closes them only when a loop that ran ends.
+     */
+    private IoEventLoop startLoop() {
+        OwnedThreads.Start start = new OwnedThreads.Start();
+        SingleThreadIoEventLoop loop;
+        synchronized (nextStart) {
+            nextStart[0] = start;
+            loop = new SingleThreadIoEventLoop(this, executor, handlers);
+            loop.execute(() -> { }); // starts its thread now, from here; the factory takes this Start
+        }
+        Throwable failed = start.await(START_TIMEOUT);
+        if (failed == null && !loop.submit(() -> { }).awaitUninterruptibly(START_TIMEOUT.toMillis())) {
+            failed = new IllegalStateException("it did not run a task within " + START_TIMEOUT.toSeconds() + " s");
+        }
+        if (failed != null) {
+            throw new IllegalStateException("an event loop thread did not start at home: " + failed.getMessage(), failed);
+        }
+        FutureListener<Object> counter = f -> onTerminated(loop);
+        live.put(loop, counter);
+        loop.terminationFuture().addListener(counter);
+        return loop;
+    }
+
+    private void onTerminated(IoEventLoop loop) {
+        live.remove(loop);
+        if (shuttingDown && live.isEmpty()) {
+            terminated.trySuccess(null);
+        }
+    }
+
+    /** Takes {@code loop} out of rotation; safe from the stranded loop itself (no allocation of threads, no I/O). */
+    boolean fence(IoEventLoop loop) {
+        synchronized (this) {
+            IoEventLoop[] now = active;
+            List<IoEventLoop> rest = new ArrayList<>(now.length);
+            for (IoEventLoop l : now) {
+                if (l != loop) {
+                    rest.add(l);
+                }
+            }
+            if (rest.size() == now.length) {
+                return false;
+            }
+            active = rest.toArray(new IoEventLoop[0]);
+            return true;
+        }
+    }
+
+    /**
+     * From home (the keeper): a new loop in place of a fenced one. The fenced loop's termination is no
+     * longer counted through its own future (its thread is outside home, and a listener run there could
+     * start Netty's global executor thread there); {@link #retired} counts it instead.
+     *
+     * @return the new loop, or null if none could start (the group shrinks)
+     */
+    IoEventLoop replace(IoEventLoop fenced) {
+        FutureListener<Object> counter = live.get(fenced);
+        if (counter != null) {
+            fenced.terminationFuture().removeListener(counter);
+        }
+        if (shuttingDown) {
+            return null;
+        }
+        try {
+            IoEventLoop fresh = startLoop();
+            synchronized (this) {
+                IoEventLoop[] now = active;
+                IoEventLoop[] more = java.util.Arrays.copyOf(now, now.length + 1);
+                more[now.length] = fresh;
+                active = more;
+            }
+            return fresh;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** From home, once a fenced loop has ended. */
+    void retired(IoEventLoop fenced) {
+        onTerminated(fenced);
+    }
+
+    /** Loops in rotation now. */
+    int size() {
+        return active.length;
+    }
+
+    @Override
+    public IoEventLoop next() {
+        IoEventLoop[] now = active;
+        if (now.length == 0) {
+            throw new RejectedExecutionException(shuttingDown ? "the event loops are shut down"
+                    : "every event loop was fenced off after failing to switch back home");
+        }
+        return now[Math.floorMod(index.getAndIncrement(), now.length)];
+    }
+
+    @Override
+    public Iterator<EventExecutor> iterator() {
+        return List.<EventExecutor>of(active).iterator();
+    }
+
+    /** Every loop not yet terminated, fenced ones included. */
+    List<IoEventLoop> allLoops() {
+        return List.copyOf(live.keySet());
+    }
+
+    @Override
+    public boolean isCompatible(Class<? extends IoHandle> handleType) {
+        for (IoEventLoop l : live.keySet()) {
+            return l.isCompatible(handleType);
+        }
+        return false;
+    }
+
+    @Override
+    public boolean isIoType(Class<? extends IoHandler> handlerType) {
+        for (IoEventLoop l : live.keySet()) {
+            return l.isIoType(handlerType);
+        }
+        return false;
+    }
+
+    @Override
+    @Deprecated
+    public ChannelFuture register(Channel channel, ChannelPromise promise) {
+        return next().register(channel, promise);
+    }
+
+    @Override
+    public Future<?> shutdownGracefully(long quietPeriod, long timeout, TimeUnit unit) {
+        shuttingDown = true;
+        for (IoEventLoop l : live.keySet()) {
+            l.shutdownGracefully(quietPeriod, timeout, unit);
+        }
+        if (live.isEmpty()) {
+            terminated.trySuccess(null);
+        }
+        active = new IoEventLoop[0];
+        return terminated;
+    }
+
+    @Override
+    public Future<?> terminationFuture() {
+        return terminated;
+    }
+
+    @Override
+    @Deprecated
+    public void shutdown() {
+        shutdownGracefully(0, 0, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public boolean isShuttingDown() {
+        return shuttingDown;
+    }
+
+    @Override
+    public boolean isShutdown() {
+        return shuttingDown;
+    }
+
+    @Override
+    public boolean isTerminated() {
+        return terminated.isDone();
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        return terminated.await(timeout, unit);
+    }
+}

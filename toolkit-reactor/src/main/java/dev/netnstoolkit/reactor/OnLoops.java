@@ -1,0 +1,60 @@
+package dev.netnstoolkit.reactor;
+
+import dev.netnstoolkit.api.NamespaceSwitch;
+import dev.netnstoolkit.api.NetNamespace;
+import io.netty.channel.ChannelException;
+import reactor.netty.ChannelBindException;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.util.function.Supplier;
+
+/**
+ * Where every socket of the toolkit is made: subscriptions move onto its event loops (no hop when
+ * already on one), so the view switches inline and no other thread ever waits. A failure signalled on a
+ * loop that has just been fenced is moved to a loop at home before anything downstream sees it.
+ */
+final class OnLoops {
+
+    private final Scheduler loops;
+    private final NamespaceSwitch sw;
+
+    OnLoops(Scheduler loops, NamespaceSwitch sw) {
+        this.loops = loops;
+        this.sw = sw;
+    }
+
+    <T> Mono<T> subscribe(Supplier<? extends Mono<? extends T>> open) {
+        Mono<T> mono = Mono.defer(open);
+        if (!onOwnLoop()) {
+            mono = mono.subscribeOn(loops);
+        }
+        return mono.onErrorResume(e -> sw.isCurrentThreadStranded() ? Mono.<T>error(e).publishOn(loops) : Mono.error(e));
+    }
+
+    private boolean onOwnLoop() {
+        return Thread.currentThread() instanceof OwnedThreads.LoopThread && sw.ownsCurrentThread()
+                && !sw.isCurrentThreadStranded();
+    }
+
+    /**
+     * An I/O failure of a connect or bind in {@code ns} (an IOException, a Netty ChannelException, a
+     * Reactor Netty bind failure) as a {@link NamespaceIoException} naming the namespace and the
+     * address; anything else (the toolkit's own typed errors, a full queue, a timeout) as it is.
+     */
+    static Throwable named(Throwable e, String operation, Supplier<? extends SocketAddress> address, NetNamespace ns) {
+        if (!(e instanceof IOException || e instanceof ChannelException || e instanceof ChannelBindException)) {
+            return e;
+        }
+        String where = null;
+        try {
+            SocketAddress a = address != null ? address.get() : null;
+            where = a != null ? a.toString() : null;
+        } catch (RuntimeException ignored) {
+            // a supplier that fails: the address is unknown
+        }
+        return new NamespaceIoException(operation, where, ns.label(), e);
+    }
+}
