@@ -40,7 +40,9 @@ public final class NamespaceSwitch {
     private static final int ATTEMPTS_HOME = 2;
 
     private static final class Holder {
-        static final NamespaceSwitch SYSTEM = new NamespaceSwitch(NamespaceBackend.load());
+        private static final NamespaceBackend BACKEND = NamespaceBackend.load();
+        // Held for the process's life: every owned thread of every switch goes back to it.
+        static final NamespaceSwitch SYSTEM = new NamespaceSwitch(BACKEND, BACKEND.open("/proc/self/ns/net", true));
     }
 
     private final NamespaceBackend backend;
@@ -58,10 +60,9 @@ public final class NamespaceSwitch {
         }
     }
 
-    private NamespaceSwitch(NamespaceBackend backend) {
+    private NamespaceSwitch(NamespaceBackend backend, NamespaceFd home) {
         this.backend = Objects.requireNonNull(backend, "backend");
-        // Held for the process's life: every owned thread switches back to it.
-        this.home = backend.open("/proc/self/ns/net", true);
+        this.home = home;
     }
 
     /** The switch over the native backend on the class path. */
@@ -71,7 +72,7 @@ public final class NamespaceSwitch {
 
     /** A switch over another backend: one that injects faults, in tests and the soak. */
     public static NamespaceSwitch using(NamespaceBackend backend) {
-        return new NamespaceSwitch(backend);
+        return new NamespaceSwitch(backend, Holder.SYSTEM.home);
     }
 
     /** The process's home namespace: that of its main thread. */

@@ -65,8 +65,9 @@ class IdentityTest {
         ns.close(); // idempotent
         assertThat(ns.isClosed()).isTrue();
         assertThat(ns.toString()).contains("closed");
-        assertThatThrownBy(ns::acquireFd).isInstanceOf(ClosedNamespaceException.class)
-                .hasMessageContaining(ns.path()).hasMessageContaining("closed");
+        assertThatThrownBy(() -> registry.exec(ns, java.util.List.of("true"), System.getenv()))
+                .isInstanceOf(ClosedNamespaceException.class)
+                .hasMessageContaining(ns.label()).hasMessageContaining("closed");
     }
 
     @Test

@@ -26,12 +26,14 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
+import reactor.netty.channel.ChannelOperations;
 import reactor.netty.resources.LoopResources;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The toolkit's epoll event loops, shared by every namespace, and per namespace a {@link LoopResources}
@@ -46,8 +48,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * channel from {@code channelRead}, on a descriptor number another thread may have reused.
  *
  * <p>A loop that cannot switch back home is fenced at once (no new work reaches it) and the keeper,
- * at home, replaces it, moves its channels to a loop at home and closes them there (so closeFuture
- * completes and pools and observers hear it at home), then lets it end.
+ * at home, replaces it and moves its channels to a loop at home: listeners go on listening there, every
+ * other channel (connections, UDP sockets) is closed there (so closeFuture completes and pools and observers hear it at home).
+ * Then the fenced loop ends.
  */
 final class NamespaceLoopResources {
 
@@ -203,15 +206,23 @@ final class NamespaceLoopResources {
         }
         // The loop's own termination notifies Netty's listeners through GlobalEventExecutor; keep that
         // executor's thread busy (started from here, at home) until then, so the fenced thread never starts it.
-        GlobalEventExecutor.INSTANCE.execute(() -> fenced.terminationFuture().awaitUninterruptibly(10_000));
+        GlobalEventExecutor.INSTANCE.execute(() -> {
+            // not await(): that executor refuses to wait for a promise it would notify itself
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!fenced.isTerminated() && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(10_000_000L);
+            }
+        });
         fenced.shutdownGracefully(0, 0, TimeUnit.SECONDS);
         fenced.terminationFuture().awaitUninterruptibly(10_000);
         loops.retired(fenced);
     }
 
     /**
-     * Deregisters {@code ch} from the fenced loop, registers it on a loop at home, tells its pipeline
-     * why and closes it there: closeFuture completes, observers hear it at home.
+     * Deregisters {@code ch} from the fenced loop and registers it on a loop at home. A listener goes on
+     * listening there. Any other channel is told why (its subscribers get the error) and closed there, so
+     * its closeFuture completes and pools and observers hear it at home: Reactor Netty's inbound of a
+     * connection keeps the loop it was made on, so a connection cannot go on from another loop.
      */
     private void moveHomeAndClose(Channel ch, IoEventLoop fenced, Throwable why, Runnable done) {
         IoEventLoop target;
@@ -227,8 +238,12 @@ final class NamespaceLoopResources {
                 return;
             }
             target.register(ch).addListener(r -> {
-                if (!(ch instanceof ServerChannel)) {
-                    ch.pipeline().fireExceptionCaught(why);
+                if (r.isSuccess() && ch instanceof ServerChannel) {
+                    done.run(); // a listener has nothing in flight: it goes on listening, from a loop at home
+                    return;
+                }
+                if (ChannelOperations.get(ch) != null) {
+                    ch.pipeline().fireExceptionCaught(why); // a Reactor Netty connection: its subscribers get the error
                 }
                 ch.close().addListener(f -> done.run());
             });

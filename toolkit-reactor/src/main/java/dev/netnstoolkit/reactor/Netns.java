@@ -299,6 +299,11 @@ public final class Netns implements Disposable {
         return clients.size();
     }
 
+    /** The loops, for tests in this package. */
+    NamespaceLoopResources loops() {
+        return loops;
+    }
+
     private void checkOpen(String operation, NetNamespace ns) {
         if (disposed.get()) {
             throw new IllegalStateException("netns toolkit " + name + " is disposed: cannot " + operation

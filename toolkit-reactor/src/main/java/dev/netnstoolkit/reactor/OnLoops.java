@@ -1,5 +1,6 @@
 package dev.netnstoolkit.reactor;
 
+import dev.netnstoolkit.api.NamespaceException;
 import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NetNamespace;
 import io.netty.channel.ChannelException;
@@ -45,6 +46,12 @@ final class OnLoops {
      * address; anything else (the toolkit's own typed errors, a full queue, a timeout) as it is.
      */
     static Throwable named(Throwable e, String operation, Supplier<? extends SocketAddress> address, NetNamespace ns) {
+        Throwable t = e;
+        for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause()) {
+            if (t instanceof NamespaceException known) {
+                return known; // the toolkit's own error says what and where already (a closed handle, a failed switch)
+            }
+        }
         if (!(e instanceof IOException || e instanceof ChannelException || e instanceof ChannelBindException)) {
             return e;
         }

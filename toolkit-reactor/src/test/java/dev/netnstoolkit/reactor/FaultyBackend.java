@@ -1,28 +1,42 @@
 package dev.netnstoolkit.reactor;
 
+import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NamespaceSwitchException;
-import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.spi.ForwardingNamespaceBackend;
+import dev.netnstoolkit.api.spi.NamespaceBackend;
+import dev.netnstoolkit.api.spi.NamespaceFd;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 /**
- * The real backend with an injectable fault: while {@link #failSwitchesHome} is positive, each switch
- * back home (setns to the target "home") fails with EINVAL without switching, and counts down.
+ * The real backend with injectable faults of the switch back home (setns to the target "home"), which
+ * fail with EINVAL without switching: {@link #failSwitchesHome} fails that many and counts down;
+ * {@link #failForeverOn} fails every one on the threads it matches.
  */
 final class FaultyBackend extends ForwardingNamespaceBackend {
 
     final AtomicInteger failSwitchesHome = new AtomicInteger();
+    final AtomicReference<Predicate<Thread>> failForeverOn = new AtomicReference<>(t -> false);
+    final AtomicInteger injected = new AtomicInteger();
 
     FaultyBackend() {
-        super(NamespaceRegistry.system().backend());
+        super(NamespaceBackend.load());
+    }
+
+    /** A switch over this backend, for a scheduler or toolkit under test. */
+    NamespaceSwitch asSwitch() {
+        return NamespaceSwitch.using(this);
     }
 
     @Override
-    public void setns(int fd, String target) {
-        if ("home".equals(target) && failSwitchesHome.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+    public void setns(NamespaceFd.Lease ns, String target) {
+        if ("home".equals(target) && (failForeverOn.get().test(Thread.currentThread())
+                || failSwitchesHome.getAndUpdate(n -> Math.max(0, n - 1)) > 0)) {
+            injected.incrementAndGet();
             throw new NamespaceSwitchException("injected: setns(home) failed", "setns", 22, target, null);
         }
-        super.setns(fd, target);
+        super.setns(ns, target);
     }
 }

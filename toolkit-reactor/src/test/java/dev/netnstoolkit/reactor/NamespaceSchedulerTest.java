@@ -3,7 +3,9 @@ package dev.netnstoolkit.reactor;
 import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.api.ClosedNamespaceException;
 import dev.netnstoolkit.api.NamespaceNotFoundException;
+import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NamespaceSwitchException;
+import dev.netnstoolkit.api.ThreadStrandedException;
 import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.test.Invariants;
@@ -146,18 +148,18 @@ class NamespaceSchedulerTest {
     void aWorkerThatCannotSwitchBackIsRetiredAndReplaced() throws Exception {
         NetNamespace ns = netns.create();
         FaultyBackend backend = new FaultyBackend();
-        NamespaceScheduler scheduler = track(NamespaceScheduler.builder().dedicatedThreads(1).backend(backend).build());
+        NamespaceScheduler scheduler = track(NamespaceScheduler.builder().dedicatedThreads(1).namespaceSwitch(backend.asSwitch()).build());
         AtomicReference<Thread> ranOn = new AtomicReference<>();
         AtomicBoolean closed = new AtomicBoolean();
-        backend.failSwitchesHome.set(1);
+        backend.failSwitchesHome.set(2); // the switch back and its retry: stranded
 
         StepVerifier.create(scheduler.call(ns, () -> {
                     ranOn.set(Thread.currentThread());
                     return (AutoCloseable) () -> closed.set(true);
                 }))
                 .expectErrorSatisfies(e -> {
-                    assertThat(e).isInstanceOf(NamespaceSwitchException.class)
-                            .hasMessageContaining("retired").hasMessageContaining(ns.label());
+                    assertThat(e).isInstanceOf(ThreadStrandedException.class)
+                            .hasMessageContaining("only ends").hasMessageContaining(ns.label());
                     // signalled by the replacement at home, not by the stranded worker: downstream runs at home
                     assertThat(Thread.currentThread()).isNotEqualTo(ranOn.get());
                     assertThat(threadNamespace()).isEqualTo(Invariants.homeNamespace());
@@ -178,22 +180,22 @@ class NamespaceSchedulerTest {
     @Test
     void threadsWhoseFirstSwitchHomeFailsRetryAndLoopsThatCannotStartFailClearly() throws Exception {
         FaultyBackend backend = new FaultyBackend();
-        NamespaceScheduler scheduler = track(NamespaceScheduler.builder().dedicatedThreads(1).backend(backend).build());
+        NamespaceScheduler scheduler = track(NamespaceScheduler.builder().dedicatedThreads(1).namespaceSwitch(backend.asSwitch()).build());
         Invariants.Snapshot before = Invariants.snapshot(); // the scheduler's own descriptors counted in
         // one failure at a new thread's start: the retry brings it home (the soak met a loop that ended instead)
         backend.failSwitchesHome.set(1);
-        NamespaceLoopResources loops = NamespaceLoopResources.create(scheduler, 1);
+        NamespaceLoopResources loops = new NamespaceLoopResources(scheduler, 1);
         try {
             assertThat(loops.eventLoopGroup().submit(NamespaceSchedulerTest::threadNamespace).get(10, TimeUnit.SECONDS))
                     .isEqualTo(Invariants.homeNamespace());
         } finally {
-            loops.dispose();
+            loops.disposeLater().block(Duration.ofSeconds(10));
         }
         before.assertClean(); // threads at home, the loops' descriptors closed
         // every switch home fails: the loop thread ends without running; creation fails, it does not hang
         backend.failSwitchesHome.set(Integer.MAX_VALUE);
         try {
-            assertThatThrownBy(() -> NamespaceLoopResources.create(scheduler, 1))
+            assertThatThrownBy(() -> new NamespaceLoopResources(scheduler, 1))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("did not start at home");
         } finally {
             backend.failSwitchesHome.set(0);
@@ -204,57 +206,56 @@ class NamespaceSchedulerTest {
     }
 
     @Test
-    void anOwnedLoopThatCannotSwitchBackIsFencedOff() throws Exception {
+    void aThreadThatCannotSwitchBackIsStrandedAndSwitchesNoMore() throws Exception {
         NetNamespace ns = netns.create();
         FaultyBackend backend = new FaultyBackend();
-        NamespaceScheduler scheduler = track(NamespaceScheduler.builder().dedicatedThreads(1).backend(backend).build());
-        List<Thread> fenced = Collections.synchronizedList(new ArrayList<>());
-        scheduler.onFence(fenced::add);
+        NamespaceSwitch sw = backend.asSwitch();
         List<Object> outcomes = Collections.synchronizedList(new ArrayList<>());
-        Thread loop = scheduler.ownedThreadFactory("test-loop").newThread(() -> {
+        AtomicBoolean closed = new AtomicBoolean();
+        Thread owned = new Thread(() -> {
             try {
+                sw.adoptCurrentThread();
                 backend.failSwitchesHome.set(1); // one failure: the retry brings it home
-                outcomes.add(scheduler.callInline(ns, NamespaceSchedulerTest::threadNamespace));
+                outcomes.add(sw.run(ns, NamespaceSchedulerTest::threadNamespace));
                 outcomes.add(threadNamespace());
-                backend.failSwitchesHome.set(2); // both attempts fail: fenced
+                backend.failSwitchesHome.set(2); // both attempts fail: stranded, the result closed
                 try {
-                    scheduler.callInline(ns, () -> "unreachable result");
+                    sw.run(ns, () -> (AutoCloseable) () -> closed.set(true));
                     outcomes.add("no error");
-                } catch (NamespaceSwitchException e) {
+                } catch (ThreadStrandedException e) {
                     outcomes.add(e);
                 }
+                outcomes.add(sw.isCurrentThreadStranded());
                 try {
-                    scheduler.callInline(ns, () -> "after fence");
-                    outcomes.add("ran after fence");
-                } catch (NamespaceSwitchException e) {
+                    sw.run(ns, () -> "after stranding");
+                    outcomes.add("ran after stranding");
+                } catch (ThreadStrandedException e) {
                     outcomes.add(e);
                 }
             } catch (Exception e) {
                 outcomes.add(e);
             }
-        });
-        loop.start();
-        loop.join(10_000);
-        assertThat(outcomes).hasSize(4);
+        }, "test-owned");
+        owned.start();
+        owned.join(10_000);
+        assertThat(outcomes).hasSize(5);
         assertThat(outcomes.get(0)).isEqualTo(inode(ns));
         assertThat(outcomes.get(1)).isEqualTo(Invariants.homeNamespace());
-        assertThat(outcomes.get(2)).isInstanceOf(NamespaceSwitchException.class)
-                .asString().contains("fenced off");
-        assertThat(outcomes.get(3)).isInstanceOf(NamespaceSwitchException.class)
-                .asString().contains("fenced off").contains("creates no more sockets");
-        assertThat(fenced).containsExactly(loop);
-        assertThat(scheduler.fencedThreads()).isEqualTo(1);
-        assertThat(loop.isAlive()).isFalse();
-        Invariants.assertAllThreadsAtHome(); // the fenced thread has ended
+        assertThat(outcomes.get(2)).isInstanceOf(ThreadStrandedException.class)
+                .asString().contains("could not switch back home from " + ns.label()).contains("only ends");
+        assertThat(closed).isTrue();
+        assertThat(outcomes.get(3)).isEqualTo(true);
+        assertThat(outcomes.get(4)).isInstanceOf(ThreadStrandedException.class).asString().contains("switches no more");
+        Invariants.assertAllThreadsAtHome(); // the stranded thread has ended
     }
 
     @Test
-    void callInlineIsRefusedOnThreadsTheSchedulerDoesNotOwn() {
+    void onlyOwnedPlatformThreadsSwitch() {
         NetNamespace ns = netns.create();
-        NamespaceScheduler scheduler = track(NamespaceScheduler.create(1));
-        assertThatThrownBy(() -> scheduler.callInline(ns, () -> 1)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("owns");
-        assertThat(scheduler.ownsCurrentThread()).isFalse();
+        NamespaceSwitch sw = NamespaceSwitch.system();
+        assertThatThrownBy(() -> sw.run(ns, () -> 1)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("not owned");
+        assertThat(sw.ownsCurrentThread()).isFalse();
         assertThat(threadNamespace()).isEqualTo(Invariants.homeNamespace());
     }
 
@@ -276,7 +277,7 @@ class NamespaceSchedulerTest {
         reactor.core.Disposable cancelled = scheduler.call(ns, ran::incrementAndGet).subscribe();
         StepVerifier second = StepVerifier.create(scheduler.call(ns, () -> 2)).expectNext(2).expectComplete().verifyLater();
         StepVerifier.create(scheduler.call(ns, () -> 3))
-                .expectError(SchedulerQueueFullException.class)
+                .expectError(QueueFullException.class)
                 .verify(Duration.ofSeconds(1));
         cancelled.dispose(); // frees its slot: a new task fits again
         StepVerifier third = StepVerifier.create(scheduler.call(ns, () -> 4)).expectNext(4).expectComplete().verifyLater();

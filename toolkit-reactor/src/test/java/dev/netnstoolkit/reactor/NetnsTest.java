@@ -4,6 +4,7 @@ import dev.netnstoolkit.test.Commands;
 import dev.netnstoolkit.api.ClosedNamespaceException;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
+import dev.netnstoolkit.api.ThreadStrandedException;
 import dev.netnstoolkit.test.Invariants;
 import dev.netnstoolkit.test.Privilege;
 import dev.netnstoolkit.test.TempNamespaces;
@@ -40,7 +41,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -66,7 +69,7 @@ class NetnsTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        toolkit.dispose();
+        toolkit.disposeNow();
         for (Path dir : etcDirs) {
             try (Stream<Path> s = Files.walk(dir)) {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
@@ -266,7 +269,7 @@ class NetnsTest {
             assertThat(registry.get("ntk.namespace.switch").tag("namespace", ns.label()).timer().count()).isGreaterThanOrEqualTo(2);
             server.disposeNow();
         } finally {
-            metered.dispose();
+            metered.disposeNow();
             io.micrometer.core.instrument.Metrics.globalRegistry.remove(registry);
         }
     }
@@ -423,24 +426,76 @@ class NetnsTest {
     }
 
     @Test
-    void aChannelWhoseWorkerCannotSwitchBackIsClosedNotLeaked() {
+    void anEventLoopThatCanNeverSwitchBackIsFencedReplacedAndItsChannelsClosedAtHome() throws Exception {
         NetNamespace ns = netns.create();
         FaultyBackend backend = new FaultyBackend();
-        NamespaceScheduler scheduler = NamespaceScheduler.builder().dedicatedThreads(1).backend(backend).build();
-        Netns faulty = Netns.builder().loopThreads(1).scheduler(scheduler).build();
+        Netns faulty = Netns.builder().loopThreads(2).dedicatedThreads(1).namePrefix("fence").namespaceSwitch(backend.asSwitch()).build();
         try {
-            backend.failSwitchesHome.set(1);
-            // the view used from this (unowned) thread: a worker makes the channel and then is stranded
-            StepVerifier.create(Mono.defer(() -> TcpClient.newConnection().runOn(faulty.loopsIn(ns), true)
-                            .host("127.0.0.1").port(PORT).connect()))
-                    .expectErrorSatisfies(e -> assertThat(e).hasStackTraceContaining("retired"))
-                    .verify(Duration.ofSeconds(10));
-            assertThat(scheduler.retiredWorkers()).isEqualTo(1);
-            Invariants.assertNoSocketsOutsideHome();
+            DisposableServer server = faulty.bind(ns, TcpServer.create().host("127.0.0.1").port(PORT)
+                    .handle((in, out) -> out.send(in.receive().retain()))).block(Duration.ofSeconds(10));
+            // long-lived connections on both loops, each watched: its closeFuture and its inbound's end
+            List<Connection> open = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                open.add(faulty.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT)).block(Duration.ofSeconds(10)));
+            }
+            io.netty.channel.EventLoop doomed = server.channel().eventLoop(); // the listener's loop: it must survive
+            Thread doomedThread = doomed.submit(Thread::currentThread).get(10, TimeUnit.SECONDS);
+            List<Connection> onDoomed = open.stream().filter(c -> c.channel().eventLoop() == doomed).toList();
+            assertThat(onDoomed).isNotEmpty();
+            Map<Connection, Object> ends = new ConcurrentHashMap<>();
+            for (Connection c : onDoomed) {
+                c.inbound().receive().then().subscribe(null, e -> ends.put(c, e), () -> ends.put(c, "completed"));
+            }
+            // from now on every switch home of that one loop fails: it is stranded at its next socket
+            backend.failForeverOn.set(t -> t == doomedThread);
+            List<Object> outcomes = Flux.range(0, 40)
+                    .flatMap(i -> faulty.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT))
+                            .<Object>map(c -> {
+                                c.dispose();
+                                return "connected";
+                            })
+                            .onErrorResume(e -> Mono.just(e)), 4)
+                    .collectList().block(Duration.ofSeconds(30));
+            assertThat(outcomes).hasSize(40).allMatch(o -> o.equals("connected") || o instanceof ThreadStrandedException);
+            assertThat(outcomes).filteredOn(o -> o instanceof ThreadStrandedException).isNotEmpty();
+            // the keeper, at home: fenced, replaced, the doomed loop's connections closed so every observer heard it
+            for (int i = 0; i < 500 && (doomedThread.isAlive() || ends.size() < onDoomed.size()); i++) {
+                Thread.sleep(20);
+            }
+            assertThat(faulty.scheduler().fencedLoops()).isEqualTo(1);
+            assertThat(faulty.eventLoops()).isEqualTo(2);
+            assertThat(doomedThread.isAlive()).as("the fenced loop's thread ended").isFalse();
+            for (Connection c : onDoomed) {
+                assertThat(c.channel().closeFuture().isDone()).as("closeFuture of " + c.channel()).isTrue();
+                assertThat(ends.get(c)).as("inbound of " + c.channel()).isInstanceOf(ThreadStrandedException.class);
+            }
+            // the group still serves, on loops at home, and the listener, moved off the fenced loop, still listens
+            assertThat(server.channel().isActive()).isTrue();
+            assertThat(server.channel().eventLoop()).isNotSameAs(doomed);
+            for (int i = 0; i < 10; i++) {
+                Connection c = faulty.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT)).block(Duration.ofSeconds(10));
+                assertThat(c.channel().eventLoop().inEventLoop(doomedThread)).isFalse();
+                String echoed = c.outbound().sendString(Mono.just("ping")).then()
+                        .then(c.inbound().receive().asString().next()).block(Duration.ofSeconds(10));
+                assertThat(echoed).isEqualTo("ping");
+                c.disposeNow();
+            }
+            open.forEach(Connection::dispose);
+            server.disposeNow();
         } finally {
-            faulty.dispose();
-            scheduler.dispose();
+            faulty.disposeNow();
         }
+        Invariants.assertAllThreadsAtHome();
+    }
+
+    @Test
+    void aViewUsedFromAThreadTheToolkitDoesNotOwnIsRefusedAtOnceNotWaitedFor() {
+        NetNamespace ns = netns.create();
+        StepVerifier.create(Mono.defer(() -> TcpClient.newConnection().runOn(toolkit.loops().in(ns), true)
+                        .host("127.0.0.1").port(PORT).connect()))
+                .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("does not own"))
+                .verify(Duration.ofSeconds(10));
+        Invariants.assertNoSocketsOutsideHome();
     }
 
     @Test
@@ -467,7 +522,7 @@ class NetnsTest {
     @Test
     void nioIsRefusedWithAClearError() {
         NetNamespace ns = netns.create();
-        StepVerifier.create(Mono.defer(() -> UdpClient.create().runOn(toolkit.loopsIn(ns), false).host("127.0.0.1").port(PORT).connect()))
+        StepVerifier.create(Mono.defer(() -> UdpClient.create().runOn(toolkit.loops().in(ns), false).host("127.0.0.1").port(PORT).connect()))
                 .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("native epoll transport"))
                 .verify(Duration.ofSeconds(10));
     }

@@ -62,7 +62,7 @@ class ReliabilityTest {
                         })
                         .doOnNext(v -> ok.incrementAndGet())
                         .onErrorResume(e -> {
-                            (e instanceof SchedulerQueueFullException ? rejected : other).incrementAndGet();
+                            (e instanceof QueueFullException ? rejected : other).incrementAndGet();
                             return Mono.empty();
                         }), 100_000)
                 .blockLast(Duration.ofMinutes(2));
@@ -139,7 +139,7 @@ class ReliabilityTest {
             clients.forEach(Connection::disposeNow);
             servers.forEach(DisposableServer::disposeNow);
         } finally {
-            toolkit.dispose();
+            toolkit.disposeNow();
             Files.deleteIfExists(out);
         }
         before.assertClean();

@@ -1,6 +1,7 @@
 package dev.netnstoolkit.reactor;
 
 import dev.netnstoolkit.api.NamespaceRegistry;
+import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NetNamespace;
 
 import java.time.Duration;
@@ -12,12 +13,14 @@ public final class VirtualThreadProbe {
     public static void main(String[] args) throws Exception {
         Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
         ThreadFactory virtual = (ThreadFactory) Class.forName("java.lang.Thread$Builder").getMethod("factory").invoke(builder);
-        try {
-            NamespaceScheduler.builder().threadFactory(virtual);
-            System.out.println("factory accepted");
-        } catch (IllegalArgumentException e) {
-            System.out.println("factory refused: " + e.getMessage());
-        }
+        run(virtual, () -> {
+            try {
+                NamespaceSwitch.system().adoptCurrentThread();
+                System.out.println("adopt accepted");
+            } catch (IllegalStateException e) {
+                System.out.println("adopt refused: " + e.getMessage());
+            }
+        });
         run(virtual, () -> {
             try {
                 NamespaceScheduler.create(1).dispose();
@@ -30,7 +33,7 @@ public final class VirtualThreadProbe {
         try (NetNamespace home = NamespaceRegistry.system().home()) {
             run(virtual, () -> {
                 try {
-                    scheduler.callInline(home, () -> 1);
+                    NamespaceSwitch.system().run(home, () -> 1);
                     System.out.println("inline accepted");
                 } catch (IllegalStateException e) {
                     System.out.println("inline refused: " + e.getMessage());

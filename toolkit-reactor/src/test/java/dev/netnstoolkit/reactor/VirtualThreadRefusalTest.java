@@ -16,8 +16,8 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Virtual threads are refused: a thread factory that makes them, creating the scheduler from one, and
- * the inline switch on one. Runs {@link VirtualThreadProbe} on the Temurin 25 JDK installed beside the
+ * Virtual threads are refused: adopting one as a switching thread, creating the scheduler from one, and
+ * switching one. Runs {@link VirtualThreadProbe} on the Temurin 25 JDK installed beside the
  * build JDK (the build targets Java 17, which has no virtual threads).
  */
 @ExtendWith(Privilege.class)
@@ -34,9 +34,9 @@ class VirtualThreadRefusalTest {
             Assumptions.abort(why);
         }
         String out = Commands.ok(java.toString(), "-cp", System.getProperty("java.class.path"), VirtualThreadProbe.class.getName());
-        assertThat(out).contains("factory refused: the thread factory makes virtual threads");
-        assertThat(out).contains("create refused: create the NamespaceScheduler from a platform thread");
-        assertThat(out).contains("inline refused:");
+        assertThat(out).contains("adopt refused: adoptCurrentThread refused on virtual thread");
+        assertThat(out).contains("create refused: checkCanSwitch refused on virtual thread");
+        assertThat(out).contains("inline refused: run refused on virtual thread");
         assertThat(out).contains("call from virtual thread: 42");
         assertThat(out).doesNotContain("accepted");
     }

@@ -88,10 +88,12 @@ final class NameServers implements Disposable {
                         return res.header("content-type", "text/plain").sendString(Mono.just(Netns.namespaceOf(req).label() + "\n"));
                     }))));
         }
-        List<? extends Disposable> servers = Flux.merge(binds).collectList().block(timeout);
-        synchronized (bound) {
-            bound.addAll(servers);
-        }
+        // Each server is kept as it is bound, so that dispose() closes it even if another bind fails.
+        List<? extends Disposable> servers = Flux.merge(binds).doOnNext(d -> {
+            synchronized (bound) {
+                bound.add(d);
+            }
+        }).collectList().block(timeout);
         return servers.size();
     }
 

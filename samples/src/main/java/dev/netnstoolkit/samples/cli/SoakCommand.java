@@ -2,6 +2,7 @@ package dev.netnstoolkit.samples.cli;
 
 import dev.netnstoolkit.api.NamespaceException;
 import dev.netnstoolkit.api.NamespaceSwitchException;
+import dev.netnstoolkit.api.ThreadStrandedException;
 import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
@@ -206,10 +207,24 @@ final class SoakCommand implements Callable<Integer> {
         };
     }
 
-    private static NameServers serve(Netns netns, NetNamespace ns) {
-        NameServers s = new NameServers();
-        s.bind(netns, List.of(ns), TCP, UDP, HTTP, Duration.ofSeconds(30));
-        return s;
+    /**
+     * Binds the three servers in {@code ns}. Under injected faults a bind can meet a stranded loop
+     * (a typed ThreadStrandedException, counted): the servers made so far are disposed and it tries again.
+     */
+    private NameServers serve(Netns netns, NetNamespace ns) {
+        for (int attempt = 1; ; attempt++) {
+            NameServers s = new NameServers();
+            try {
+                s.bind(netns, List.of(ns), TCP, UDP, HTTP, Duration.ofSeconds(30));
+                return s;
+            } catch (RuntimeException e) {
+                s.dispose();
+                if (!(Exceptions.unwrap(e) instanceof ThreadStrandedException) || attempt == 5) {
+                    throw e;
+                }
+                outcomes.computeIfAbsent("bind ThreadStrandedException", k -> new AtomicLong()).incrementAndGet();
+            }
+        }
     }
 
     private Mono<Void> op(Netns netns, NamespaceScheduler scheduler, NetNamespace ns) {

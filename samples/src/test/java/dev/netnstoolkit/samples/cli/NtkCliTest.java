@@ -132,7 +132,8 @@ class NtkCliTest {
         assertThat(r.out()).contains("mismatches 0, untyped errors 0").contains("threads outside home 0")
                 .containsPattern("tcp ok=[1-9]").containsPattern("udp ok=[1-9]").containsPattern("http ok=[1-9]")
                 .containsPattern("cancelled-connect ok=[1-9]").containsPattern("namespaces re-created mid-flight: [1-9]")
-                .containsPattern("switch-back faults injected: [1-9]").containsPattern("workers retired: [1-9]");
+                .containsPattern("switch-back faults injected: [1-9]").containsPattern("workers retired: [1-9]")
+                .containsPattern("loops fenced: [1-9]");
         before.assertClean(netns.prefix());
     }
 
