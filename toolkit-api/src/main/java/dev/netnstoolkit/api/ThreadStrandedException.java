@@ -19,6 +19,20 @@ public class ThreadStrandedException extends NamespaceSwitchException {
                 + "; it only ends", cause.syscall(), cause.errno(), target, cause);
     }
 
+    /**
+     * For what a stranded thread leaves behind, e.g. a connection of a fenced event loop closed by the
+     * toolkit: {@code message} says what and why; no cause, no stack trace (it is told, not thrown).
+     */
+    public static ThreadStrandedException notice(String message, String target) {
+        ThreadStrandedException e = new ThreadStrandedException(message, target, 0);
+        e.setStackTrace(new StackTraceElement[0]);
+        return e;
+    }
+
+    private ThreadStrandedException(String message, String target, int errno) {
+        super(message, "setns", errno, target, null);
+    }
+
     /** For a thread that was stranded earlier and is asked to switch again. */
     public ThreadStrandedException(String thread, String target) {
         super("thread " + thread + " could not switch back home earlier; it switches no more (asked for " + target + ")",

@@ -2,8 +2,6 @@ package dev.netnstoolkit.reactor;
 
 import dev.netnstoolkit.api.NamespaceException;
 
-import java.util.Objects;
-
 /**
  * A network operation inside a namespace failed: a connect, a bind or a name resolution. The message is
  * one line naming the operation, the address, the namespace and the cause as the kernel or Netty said
@@ -34,20 +32,27 @@ public class NamespaceIoException extends NamespaceException {
         return address;
     }
 
-    /** The innermost message of a cause chain (Netty wraps the errno message a few times over). */
+    /**
+     * What the innermost cause says (Netty wraps the errno message a few times over), or, where it says
+     * nothing, its kind in words: {@code NoRouteToHostException} is "No route to host".
+     */
     static String rootMessage(Throwable e) {
-        Throwable t = e;
-        String msg = null;
-        for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause()) {
-            if (t.getMessage() != null) {
-                msg = t.getMessage();
-            }
-            if (t.getCause() == t) {
-                break;
-            }
+        Throwable root = e;
+        for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 10; depth++) {
+            root = root.getCause();
         }
-        msg = msg != null ? msg : e.getClass().getSimpleName();
-        int colon = msg.lastIndexOf("failed: ");
-        return colon >= 0 ? msg.substring(colon + "failed: ".length()) : Objects.requireNonNull(msg);
+        String msg = root.getMessage();
+        if (msg == null || msg.isBlank() || msg.startsWith("null")) {
+            return words(root.getClass().getSimpleName());
+        }
+        // "finishConnect(..) failed with error(-111): Connection refused" says "Connection refused"
+        return msg.replaceFirst("^.*?failed(?: with error\\(-?\\d+\\))?: ", "");
+    }
+
+    /** {@code NoRouteToHostException} to "No route to host". */
+    private static String words(String className) {
+        String base = className.endsWith("Exception") ? className.substring(0, className.length() - "Exception".length()) : className;
+        String spaced = base.replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT);
+        return spaced.isEmpty() ? className : Character.toUpperCase(spaced.charAt(0)) + spaced.substring(1);
     }
 }

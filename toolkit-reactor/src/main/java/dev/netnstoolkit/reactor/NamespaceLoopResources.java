@@ -195,8 +195,10 @@ final class NamespaceLoopResources {
                 moved.complete(null);
             }
         };
+        ThreadStrandedException told = ThreadStrandedException.notice("closed: its event loop could not switch back home from "
+                + ns.label() + " and was fenced off (" + e.getMessage() + ")", ns.label());
         for (Channel ch : affected) {
-            moveHomeAndClose(ch, fenced, e, oneDone);
+            moveHomeAndClose(ch, fenced, told, oneDone);
         }
         oneDone.run();
         try {

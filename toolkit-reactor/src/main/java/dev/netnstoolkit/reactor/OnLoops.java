@@ -9,6 +9,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.function.Supplier;
 
@@ -28,11 +29,11 @@ final class OnLoops {
     }
 
     <T> Mono<T> subscribe(Supplier<? extends Mono<? extends T>> open) {
-        Mono<T> mono = Mono.defer(open);
-        if (!onOwnLoop()) {
-            mono = mono.subscribeOn(loops);
-        }
-        return mono.onErrorResume(e -> sw.isCurrentThreadStranded() ? Mono.<T>error(e).publishOn(loops) : Mono.error(e));
+        Mono<T> here = Mono.defer(open);
+        Mono<T> hop = here.subscribeOn(loops);
+        // decided when subscribed, not when assembled: a Mono made on a loop may be subscribed anywhere
+        return Mono.defer(() -> onOwnLoop() ? here : hop)
+                .onErrorResume(e -> sw.isCurrentThreadStranded() ? Mono.<T>error(e).publishOn(loops) : Mono.error(e));
     }
 
     private boolean onOwnLoop() {
@@ -58,7 +59,7 @@ final class OnLoops {
         String where = null;
         try {
             SocketAddress a = address != null ? address.get() : null;
-            where = a != null ? a.toString() : null;
+            where = a instanceof InetSocketAddress in ? in.getHostString() + ":" + in.getPort() : a != null ? a.toString() : null;
         } catch (RuntimeException ignored) {
             // a supplier that fails: the address is unknown
         }

@@ -489,6 +489,38 @@ class NetnsTest {
     }
 
     @Test
+    void blockOnAToolkitLoopIsRefusedAsOnReactorNettysLoops() throws Exception {
+        Object outcome = toolkit.loops().eventLoopGroup().submit(() -> {
+            try {
+                return Mono.never().block(Duration.ofMillis(10));
+            } catch (IllegalStateException e) {
+                return e;
+            }
+        }).get(10, TimeUnit.SECONDS);
+        assertThat(outcome).isInstanceOf(IllegalStateException.class).asString().contains("block()").contains("ntk-loop");
+    }
+
+    @Test
+    void connectErrorsNameTheNamespaceTheAddressAndTheCause() {
+        NetNamespace ns = netns.create();
+        StepVerifier.create(toolkit.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT + 9)))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(NamespaceIoException.class)
+                        .hasMessage("connect to 127.0.0.1:" + (PORT + 9) + " in " + ns.label() + " failed: Connection refused"))
+                .verify(Duration.ofSeconds(10));
+        // no route: a network no link of the namespace reaches (nothing is sent anywhere)
+        StepVerifier.create(toolkit.connect(ns, TcpClient.newConnection().host("10.255.255.1").port(80)))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(NamespaceIoException.class)
+                        .hasMessage("connect to 10.255.255.1:80 in " + ns.label() + " failed: No route to host"))
+                .verify(Duration.ofSeconds(10));
+        DisposableServer s = toolkit.bind(ns, nameServer()).block(Duration.ofSeconds(10));
+        StepVerifier.create(toolkit.bind(ns, nameServer()))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(NamespaceIoException.class)
+                        .hasMessage("bind 127.0.0.1:" + PORT + " in " + ns.label() + " failed: Address already in use"))
+                .verify(Duration.ofSeconds(10));
+        s.disposeNow();
+    }
+
+    @Test
     void aViewUsedFromAThreadTheToolkitDoesNotOwnIsRefusedAtOnceNotWaitedFor() {
         NetNamespace ns = netns.create();
         StepVerifier.create(Mono.defer(() -> TcpClient.newConnection().runOn(toolkit.loops().in(ns), true)

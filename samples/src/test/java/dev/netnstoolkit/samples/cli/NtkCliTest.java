@@ -36,16 +36,20 @@ class NtkCliTest {
     }
 
     static Run ntk(String stdin, String... args) throws Exception {
-        Process p = new ProcessBuilder(ntkCommand(args)).start();
-        if (stdin != null) {
-            p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        // stderr to a file: a child that writes a lot there must never block on a full pipe we do not read
+        java.nio.file.Path errFile = java.nio.file.Files.createTempFile("ntk-err", ".txt");
+        try {
+            Process p = new ProcessBuilder(ntkCommand(args)).redirectError(errFile.toFile()).start();
+            if (stdin != null) {
+                p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+            }
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            return new Run(p.exitValue(), out, java.nio.file.Files.readString(errFile));
+        } finally {
+            java.nio.file.Files.deleteIfExists(errFile);
         }
-        p.getOutputStream().close();
-        byte[] err = new byte[0];
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        err = p.getErrorStream().readAllBytes();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Run(p.exitValue(), out, new String(err, StandardCharsets.UTF_8));
     }
 
     static String sh(String... argv) {
