@@ -6,7 +6,6 @@ import dev.netnstoolkit.api.NetNamespace;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.resolver.AddressResolverGroup;
 import reactor.core.Disposable;
-import reactor.core.publisher.BufferOverflowStrategy;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
@@ -232,32 +231,13 @@ public final class Netns implements Disposable {
 
     /**
      * Binds {@code server} in every namespace and emits every inbound connection (each knows its
-     * namespace). Cancelling disposes the servers. At most {@code acceptBuffer} connections (builder,
-     * default 1024) wait for a slow subscriber; past that the newest is closed and the Flux fails with
-     * {@link QueueFullException}.
+     * namespace), as the subscriber asks for them. Cancelling disposes the servers. At most
+     * {@code acceptBuffer} connections (builder, default 1024) wait for a slow subscriber; past that they
+     * are closed and the Flux fails at once with {@link QueueFullException}.
      */
     public Flux<Connection> accept(Flux<NetNamespace> namespaces, TcpServer server) {
         Objects.requireNonNull(server, "server");
-        return Flux.<Connection>create(sink -> {
-            List<DisposableServer> bound = new ArrayList<>();
-            Disposable binding = bind(namespaces, server.doOnConnection(sink::next))
-                    .subscribe(s -> {
-                        synchronized (bound) {
-                            bound.add(s);
-                        }
-                    }, sink::error);
-            sink.onDispose(() -> {
-                binding.dispose();
-                synchronized (bound) {
-                    bound.forEach(DisposableServer::dispose);
-                }
-            });
-        }, reactor.core.publisher.FluxSink.OverflowStrategy.BUFFER)
-                .onBackpressureBuffer(acceptBuffer, Connection::dispose, BufferOverflowStrategy.ERROR)
-                .doOnDiscard(Connection.class, Connection::dispose)
-                .onErrorMap(e -> reactor.core.Exceptions.isOverflow(e)
-                        ? new QueueFullException("accept buffer", acceptBuffer, "consume connections faster or raise acceptBuffer")
-                        : e);
+        return BoundedAccept.of(acceptBuffer, onConnection -> bind(namespaces, server.doOnConnection(onConnection::accept)));
     }
 
     // ---------------------------------------------------------------- namespaces of connections
