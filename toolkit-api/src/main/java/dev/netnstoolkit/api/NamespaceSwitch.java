@@ -33,6 +33,9 @@ import java.util.concurrent.Callable;
  *     ServerSocketChannel ch = sw.run(blue, ServerSocketChannel::open);   // socket(2) inside "blue"
  * });
  * }</pre>
+ *
+ * <p>(Over 300 lines because it is the one place that switches: ownership, the switch in and out with
+ * its retry, stranding, and the short-lived thread of creation and exec belong together here.)
  */
 public final class NamespaceSwitch {
 

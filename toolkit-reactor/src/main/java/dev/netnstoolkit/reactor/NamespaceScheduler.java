@@ -51,6 +51,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>The {@link Netns} toolkit's event loops belong to its scheduler too: they switch inline, for the
  * length of one socket creation.
+ *
+ * <p>(Over 300 lines because it is a public facade with its documented, immutable builder; the jobs are
+ * elsewhere: the switch in {@link NamespaceSwitch}, the workers in {@code DedicatedWorkers}, the home
+ * thread in {@code Keeper}, thread making in {@code OwnedThreads}.)
  */
 public final class NamespaceScheduler implements Disposable {
 

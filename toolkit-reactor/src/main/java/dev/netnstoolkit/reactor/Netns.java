@@ -50,6 +50,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p><b>Errors</b> of connects, binds and name resolution are {@link NamespaceIoException}s naming the
  * namespace; every bound is a {@link QueueFullException} naming the bound; after {@link #dispose()}
  * every call fails with the same {@link IllegalStateException}.
+ *
+ * <p>(This class is longer than most here: it is the toolkit's public surface for Reactor Netty, one
+ * documented method per transport and direction plus its immutable builder; the work is in
+ * package-private classes.)
  */
 public final class Netns implements Disposable {
 

@@ -76,7 +76,7 @@ class NetnsConfiguration {
         return new NamespaceHandles(props);
     }
 
-    @Bean(destroyMethod = "dispose")
+    @Bean(destroyMethod = "disposeNow")
     Netns netns(MeterRegistry meterRegistry) {
         // Created here, on the thread starting the context: at home, as the toolkit requires.
         return Netns.builder().meterRegistry(meterRegistry).build();
