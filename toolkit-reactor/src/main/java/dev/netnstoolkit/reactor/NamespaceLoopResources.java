@@ -201,23 +201,28 @@ final class NamespaceLoopResources {
             moveHomeAndClose(ch, fenced, told, oneDone);
         }
         oneDone.run();
-        try {
-            moved.get(10, TimeUnit.SECONDS);
-        } catch (Exception timeout) {
+        // Nothing here waits: the keeper must be free for the next stranded thread (a group with every
+        // loop fenced and none replaced yet refuses all work).
+        moved.orTimeout(10, TimeUnit.SECONDS)
+                .whenComplete((v, timeout) -> scheduler.keeper().report(() -> end(fenced, timeout != null)));
+    }
+
+    /** On the keeper, once the fenced loop's channels have moved: let it end. */
+    private void end(IoEventLoop fenced, boolean timedOut) {
+        if (timedOut) {
             LOG.log(System.Logger.Level.WARNING, "FENCED: not every channel of the fenced loop moved within 10 s");
         }
-        // The loop's own termination notifies Netty's listeners through GlobalEventExecutor; keep that
+        // The loop's own termination notifies Netty's listeners through GlobalEventExecutor: keep that
         // executor's thread busy (started from here, at home) until then, so the fenced thread never starts it.
         GlobalEventExecutor.INSTANCE.execute(() -> {
-            // not await(): that executor refuses to wait for a promise it would notify itself
+            // polled, not await(): that executor refuses to wait for a promise it would notify itself
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!fenced.isTerminated() && System.nanoTime() < deadline) {
                 LockSupport.parkNanos(10_000_000L);
             }
+            loops.retired(fenced);
         });
         fenced.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-        fenced.terminationFuture().awaitUninterruptibly(10_000);
-        loops.retired(fenced);
     }
 
     /**
@@ -240,7 +245,12 @@ final class NamespaceLoopResources {
                 return;
             }
             target.register(ch).addListener(r -> {
-                if (r.isSuccess() && ch instanceof ServerChannel) {
+                if (!r.isSuccess()) {
+                    ch.unsafe().closeForcibly(); // registered nowhere: only the descriptor is left to close
+                    done.run();
+                    return;
+                }
+                if (ch instanceof ServerChannel) {
                     done.run(); // a listener has nothing in flight: it goes on listening, from a loop at home
                     return;
                 }

@@ -101,12 +101,16 @@ final class NameServers implements Disposable {
     public void dispose() {
         synchronized (bound) {
             for (Disposable d : bound) {
-                if (d instanceof DisposableServer s) {
-                    s.disposeNow();
-                } else if (d instanceof Connection c) {
-                    c.disposeNow();
-                } else {
-                    d.dispose();
+                try {
+                    if (d instanceof DisposableServer s) {
+                        s.disposeNow();
+                    } else if (d instanceof Connection c) {
+                        c.disposeNow();
+                    } else {
+                        d.dispose();
+                    }
+                } catch (RuntimeException e) {
+                    // closed already (its loop was fenced, say): the others still get closed
                 }
             }
             bound.clear();

@@ -211,7 +211,7 @@ final class SoakCommand implements Callable<Integer> {
      * Binds the three servers in {@code ns}. Under injected faults a bind can meet a stranded loop
      * (a typed ThreadStrandedException, counted): the servers made so far are disposed and it tries again.
      */
-    private NameServers serve(Netns netns, NetNamespace ns) {
+    private NameServers serve(Netns netns, NetNamespace ns) throws InterruptedException {
         for (int attempt = 1; ; attempt++) {
             NameServers s = new NameServers();
             try {
@@ -219,10 +219,15 @@ final class SoakCommand implements Callable<Integer> {
                 return s;
             } catch (RuntimeException e) {
                 s.dispose();
-                if (!(Exceptions.unwrap(e) instanceof ThreadStrandedException) || attempt == 5) {
+                Throwable t = Exceptions.unwrap(e);
+                // a loop stranded under the bind, or, for a moment, no loop at home to take it
+                boolean faulted = t instanceof ThreadStrandedException || t instanceof RejectedExecutionException
+                        || t.getCause() instanceof RejectedExecutionException;
+                if (!faulted || attempt == 5) {
                     throw e;
                 }
-                outcomes.computeIfAbsent("bind ThreadStrandedException", k -> new AtomicLong()).incrementAndGet();
+                outcomes.computeIfAbsent("bind " + t.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet();
+                Thread.sleep(20);
             }
         }
     }
