@@ -140,6 +140,10 @@ final class LoopGroup extends AbstractEventExecutorGroup implements IoEventLoopG
         try {
             IoEventLoop fresh = startLoop();
             synchronized (this) {
+                if (shuttingDown) { // the group was shut down while this loop started: it ends with the others
+                    fresh.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+                    return null;
+                }
                 IoEventLoop[] now = active;
                 IoEventLoop[] more = java.util.Arrays.copyOf(now, now.length + 1);
                 more[now.length] = fresh;
@@ -205,14 +209,16 @@ final class LoopGroup extends AbstractEventExecutorGroup implements IoEventLoopG
 
     @Override
     public Future<?> shutdownGracefully(long quietPeriod, long timeout, TimeUnit unit) {
-        shuttingDown = true;
+        synchronized (this) { // excludes replace(): no loop joins after this
+            shuttingDown = true;
+            active = new IoEventLoop[0];
+        }
         for (IoEventLoop l : live.keySet()) {
             l.shutdownGracefully(quietPeriod, timeout, unit);
         }
         if (live.isEmpty()) {
             terminated.trySuccess(null);
         }
-        active = new IoEventLoop[0];
         return terminated;
     }
 

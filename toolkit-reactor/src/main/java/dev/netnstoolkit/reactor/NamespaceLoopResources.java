@@ -48,9 +48,9 @@ import java.util.concurrent.locks.LockSupport;
  * channel from {@code channelRead}, on a descriptor number another thread may have reused.
  *
  * <p>A loop that cannot switch back home is fenced at once (no new work reaches it) and the keeper,
- * at home, replaces it and moves its channels to a loop at home: listeners go on listening there, every
- * other channel (connections, UDP sockets) is closed there (so closeFuture completes and pools and observers hear it at home).
- * Then the fenced loop ends.
+ * at home, replaces it, moves its listeners to a loop at home where they go on listening, and closes its
+ * other channels (connections, UDP sockets) with {@code close()}, so closeFuture completes and pools and
+ * observers hear it. Then the fenced loop ends.
  */
 final class NamespaceLoopResources {
 
@@ -198,7 +198,7 @@ final class NamespaceLoopResources {
         ThreadStrandedException told = ThreadStrandedException.notice("closed: its event loop could not switch back home from "
                 + ns.label() + " and was fenced off (" + e.getMessage() + ")", ns.label());
         for (Channel ch : affected) {
-            moveHomeAndClose(ch, fenced, told, oneDone);
+            retireChannel(ch, told, oneDone);
         }
         oneDone.run();
         // Nothing here waits: the keeper must be free for the next stranded thread (a group with every
@@ -207,7 +207,12 @@ final class NamespaceLoopResources {
                 .whenComplete((v, timeout) -> scheduler.keeper().report(() -> end(fenced, timeout != null)));
     }
 
-    /** On the keeper, once the fenced loop's channels have moved: let it end. */
+    /**
+     * On the keeper, once the fenced loop's channels have moved or closed: let it end, gracefully. A
+     * channel whose registration was already queued on the loop when it was fenced arrives there late;
+     * the quiet period lets it arrive, and the loop's shutdown then closes it with the rest, so no
+     * Reactor Netty connection is left bound to a loop that has ended (its cancel would be rejected).
+     */
     private void end(IoEventLoop fenced, boolean timedOut) {
         if (timedOut) {
             LOG.log(System.Logger.Level.WARNING, "FENCED: not every channel of the fenced loop moved within 10 s");
@@ -216,50 +221,57 @@ final class NamespaceLoopResources {
         // executor's thread busy (started from here, at home) until then, so the fenced thread never starts it.
         GlobalEventExecutor.INSTANCE.execute(() -> {
             // polled, not await(): that executor refuses to wait for a promise it would notify itself
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (!fenced.isTerminated() && System.nanoTime() < deadline) {
                 LockSupport.parkNanos(10_000_000L);
             }
             loops.retired(fenced);
         });
-        fenced.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        fenced.shutdownGracefully(1, 10, TimeUnit.SECONDS);
     }
 
     /**
-     * Deregisters {@code ch} from the fenced loop and registers it on a loop at home. A listener goes on
-     * listening there. Any other channel is told why (its subscribers get the error) and closed there, so
-     * its closeFuture completes and pools and observers hear it at home: Reactor Netty's inbound of a
-     * connection keeps the loop it was made on, so a connection cannot go on from another loop.
+     * A listener is moved: deregistered from the fenced loop and registered on a loop at home, where it
+     * goes on listening (it has nothing in flight). Any other channel is told why (a Reactor Netty
+     * connection's subscribers get the error) and closed with {@code close()}, so its closeFuture
+     * completes and pools and observers hear it; Netty runs that close on the channel's own loop, the
+     * fenced one, before it ends (a connection cannot move: Reactor Netty's inbound keeps the loop it was
+     * made on). Every path ends in {@code done}, whatever fails.
      */
-    private void moveHomeAndClose(Channel ch, IoEventLoop fenced, Throwable why, Runnable done) {
-        IoEventLoop target;
+    private void retireChannel(Channel ch, Throwable why, Runnable done) {
         try {
-            target = loops.next();
-        } catch (RuntimeException none) {
-            ch.close().addListener(f -> done.run()); // no loop at home left: closed where it is
-            return;
-        }
-        ch.deregister().addListener(d -> {
-            if (!d.isSuccess()) {
-                ch.close().addListener(f -> done.run());
+            if (ch instanceof ServerChannel && ch.isOpen()) {
+                IoEventLoop target = loops.next(); // throws when no loop at home is left: then closed below
+                ch.deregister().addListener(d -> {
+                    if (!d.isSuccess()) {
+                        closeQuietly(ch, done);
+                        return;
+                    }
+                    target.register(ch).addListener(r -> {
+                        if (!r.isSuccess()) {
+                            ch.unsafe().closeForcibly(); // registered nowhere: only the descriptor is left to close
+                        }
+                        done.run();
+                    });
+                });
                 return;
             }
-            target.register(ch).addListener(r -> {
-                if (!r.isSuccess()) {
-                    ch.unsafe().closeForcibly(); // registered nowhere: only the descriptor is left to close
-                    done.run();
-                    return;
-                }
-                if (ch instanceof ServerChannel) {
-                    done.run(); // a listener has nothing in flight: it goes on listening, from a loop at home
-                    return;
-                }
-                if (ChannelOperations.get(ch) != null) {
-                    ch.pipeline().fireExceptionCaught(why); // a Reactor Netty connection: its subscribers get the error
-                }
-                ch.close().addListener(f -> done.run());
-            });
-        });
+        } catch (RuntimeException e) {
+            // fall through: closed where it is
+        }
+        if (ChannelOperations.get(ch) != null) {
+            ch.pipeline().fireExceptionCaught(why);
+        }
+        closeQuietly(ch, done);
+    }
+
+    private static void closeQuietly(Channel ch, Runnable done) {
+        try {
+            ch.close().addListener(f -> done.run());
+        } catch (RuntimeException notRegistered) {
+            ch.unsafe().closeForcibly();
+            done.run();
+        }
     }
 
     private static void prewarmChannelClasses() {

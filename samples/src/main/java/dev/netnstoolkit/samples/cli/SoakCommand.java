@@ -12,7 +12,7 @@ import dev.netnstoolkit.api.spi.NamespaceBackend;
 import dev.netnstoolkit.api.spi.NamespaceFd;
 import dev.netnstoolkit.reactor.NamespaceScheduler;
 import dev.netnstoolkit.reactor.Netns;
-import dev.netnstoolkit.samples.scenarios.TempSpaces;
+import dev.netnstoolkit.samples.owned.OwnedNamespaces;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import reactor.core.Disposable;
@@ -27,6 +27,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -58,8 +59,8 @@ final class SoakCommand implements Callable<Integer> {
     @Option(names = "--fault-rate", defaultValue = "0.002", description = "Probability that a switch back home fails once.")
     double faultRate;
 
-    @Option(names = "--prefix", paramLabel = "P", description = "Name prefix of the namespaces it makes (default ntk-soak-PID-).")
-    String prefix = "ntk-soak-" + ProcessHandle.current().pid() + "-";
+    @Option(names = "--prefix", paramLabel = "P", description = "Name prefix of the namespaces it makes (default ntk-soak-PID-); only those it makes are deleted.")
+    String prefix;
 
     private static final int TCP = 7300;
     private static final int UDP = 7300;
@@ -70,6 +71,10 @@ final class SoakCommand implements Callable<Integer> {
     private final Map<String, AtomicLong> untyped = new ConcurrentHashMap<>();
     private final AtomicLong mismatches = new AtomicLong();
     private final AtomicLong injected = new AtomicLong();
+    private final AtomicLong opSeq = new AtomicLong();
+    private final Map<Long, Long> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> inFlightKinds = new ConcurrentHashMap<>();
+    private final Map<Long, String[]> stages = new ConcurrentHashMap<>();
 
     @Override
     public Integer call() throws Exception {
@@ -77,7 +82,18 @@ final class SoakCommand implements Callable<Integer> {
                 || !(faultRate >= 0 && faultRate <= 1)) {
             throw new IllegalArgumentException("--count 1..2000, --duration 1..86400, --concurrency 1..10000, --fault-rate 0..1");
         }
-        NamespaceRegistry.checkName(prefix + (count - 1)); // a bad prefix fails before anything is made
+        OwnedNamespaces.reclaimDead(false).forEach(line -> System.out.println("ntk soak: " + line));
+        OwnedNamespaces owned = prefix != null ? OwnedNamespaces.withPrefix("ntk soak", prefix) : OwnedNamespaces.forRun("soak", "ntk soak");
+        Set<String> made = ConcurrentHashMap.newKeySet();
+        try {
+            NamespaceRegistry.checkName(owned.prefix() + (count - 1)); // a bad prefix fails before anything is made
+            return soak(owned, made);
+        } finally {
+            owned.close();
+        }
+    }
+
+    private Integer soak(OwnedNamespaces owned, Set<String> made) throws Exception {
         // the baseline after a first scheduler's life: it loads the native backend and makes the JDK's lifelong socket
         NamespaceScheduler first = NamespaceScheduler.create(1);
         first.dispose();
@@ -92,7 +108,8 @@ final class SoakCommand implements Callable<Integer> {
         long recreated = 0;
         try {
             for (int i = 0; i < count; i++) {
-                spaces.set(i, registry.create(prefix + i));
+                spaces.set(i, owned.create(Integer.toString(i)));
+                made.add(owned.prefix() + i);
                 servers.set(i, serve(netns, spaces.get(i)));
             }
             System.out.println("soak: " + count + " namespaces serving TCP :" + TCP + ", UDP :" + UDP + ", HTTP :" + HTTP
@@ -105,16 +122,20 @@ final class SoakCommand implements Callable<Integer> {
                             sink.complete();
                         }
                     })
-                    .flatMap(i -> op(netns, scheduler, spaces.get(i)), concurrency)
+                    .flatMap(i -> {
+                        long id = opSeq.incrementAndGet();
+                        return Mono.defer(() -> op(netns, scheduler, spaces.get(i)))
+                                .doOnSubscribe(s -> inFlight.put(id, System.nanoTime()))
+                                .doFinally(s -> inFlight.remove(id));
+                    }, concurrency)
                     .subscribe();
             while (System.nanoTime() < end) {
                 Thread.sleep(200);
                 // delete and re-create one namespace under the traffic: the old one lives on through its handle
                 int i = ThreadLocalRandom.current().nextInt(count);
                 NetNamespace old = spaces.get(i);
-                String name = old.name().orElseThrow();
-                registry.delete(name);
-                NetNamespace fresh = registry.create(name);
+                owned.delete(old);
+                NetNamespace fresh = owned.create(Integer.toString(i));
                 NameServers freshServers = serve(netns, fresh);
                 spaces.set(i, fresh);
                 NameServers oldServers = servers.getAndSet(i, freshServers);
@@ -124,6 +145,13 @@ final class SoakCommand implements Callable<Integer> {
             }
             while (!traffic.isDisposed()) {
                 Thread.sleep(50);
+                if (System.nanoTime() - end > Duration.ofSeconds(30).toNanos()) {
+                    // every op has a 10 s timeout: one still running 30 s after the end lost its signal
+                    System.out.println("soak: traffic did not end: " + inFlight.size() + " ops in flight, "
+                            + inFlightKinds + "; cancelled; udp stages " + stages.values().stream().map(a -> a[0]).toList());
+                    traffic.dispose();
+                    mismatches.incrementAndGet();
+                }
             }
         } finally {
             // every step guarded: one failure must not leave namespaces behind
@@ -141,7 +169,7 @@ final class SoakCommand implements Callable<Integer> {
                 });
             }
             quietly(netns::disposeNow);
-            TempSpaces.deleteAll(prefix, "ntk soak");
+            owned.close();
         }
         int fds = ProcessAudit.openFdCount();
         for (int i = 0; i < 100 && fds != fdsAtStart; i++) {
@@ -150,7 +178,7 @@ final class SoakCommand implements Callable<Integer> {
         }
         List<String> away = ProcessAudit.threadsAwayFromHome();
         List<String> pinned = ProcessAudit.socketsOutsideHome();
-        long stray = registry.list().stream().filter(n -> n.startsWith(prefix)).count();
+        long stray = registry.list().stream().filter(made::contains).count();
         System.out.println("outcomes: " + new TreeMap<>(outcomes));
         System.out.println("namespaces re-created mid-flight: " + recreated + "; switch-back faults injected: " + injected.get()
                 + "; workers retired: " + scheduler.retiredWorkers() + "; loops fenced: " + scheduler.fencedLoops()
@@ -244,10 +272,18 @@ final class SoakCommand implements Callable<Integer> {
             }
             case 1 -> {
                 kind = "udp";
+                String[] stage = {"created"};
+                long id = opSeq.incrementAndGet();
+                stages.put(id, stage);
                 answer = netns.connect(ns, UdpClient.create().host("127.0.0.1").port(UDP))
+                        .doOnSubscribe(x -> stage[0] = "subscribed")
+                        .doOnNext(x -> stage[0] = "connected on " + Thread.currentThread().getName() + " " + x.channel())
                         .flatMap(c -> c.outbound().sendString(Mono.just("soak")).then()
+                                .doOnSuccess(x -> stage[0] = "sent " + c.channel() + " reg=" + c.channel().isRegistered())
                                 .then(c.inbound().receive().asString().next()).doFinally(s -> c.dispose()))
-                        .map(a -> a.endsWith(" soak") ? a.substring(0, a.length() - 5) : a);
+                        .map(a -> a.endsWith(" soak") ? a.substring(0, a.length() - 5) : a)
+                        .doOnCancel(() -> stage[0] = stage[0] + " / cancelled")
+                        .doFinally(x -> stages.remove(id));
             }
             case 2 -> {
                 kind = "http";
@@ -257,12 +293,12 @@ final class SoakCommand implements Callable<Integer> {
             case 3 -> {
                 kind = "cancelled-connect";
                 // a connect cancelled at a random point: whatever it created must be released
-                return netns.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(TCP))
+                return tracked(kind, netns.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(TCP))
                         .doOnNext(c -> c.dispose())
                         .take(Duration.ofNanos(ThreadLocalRandom.current().nextLong(2_000_000)))
                         .then()
                         .doOnSuccess(v -> count(kind))
-                        .onErrorResume(e -> record(kind, e));
+                        .onErrorResume(e -> record(kind, e)));
             }
             default -> {
                 kind = "socket";
@@ -272,7 +308,7 @@ final class SoakCommand implements Callable<Integer> {
                 });
             }
         }
-        return answer.timeout(Duration.ofSeconds(10))
+        return tracked(kind, answer.timeout(Duration.ofSeconds(10))
                 .doOnNext(a -> {
                     if (a.equals(expected)) {
                         count(kind);
@@ -282,7 +318,13 @@ final class SoakCommand implements Callable<Integer> {
                     }
                 })
                 .then()
-                .onErrorResume(e -> record(kind, e));
+                .onErrorResume(e -> record(kind, e)));
+    }
+
+    /** Counts the ops of a kind in flight, to name them if the traffic does not end. */
+    private Mono<Void> tracked(String kind, Mono<Void> op) {
+        AtomicLong n = inFlightKinds.computeIfAbsent(kind, k -> new AtomicLong());
+        return op.doOnSubscribe(s -> n.incrementAndGet()).doFinally(s -> n.decrementAndGet());
     }
 
     private void count(String key) {

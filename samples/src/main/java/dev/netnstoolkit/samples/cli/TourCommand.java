@@ -4,7 +4,7 @@ import dev.netnstoolkit.api.NamespacePermissionException;
 import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
-import dev.netnstoolkit.samples.scenarios.TempSpaces;
+import dev.netnstoolkit.samples.owned.OwnedNamespaces;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -37,7 +37,6 @@ final class TourCommand implements Callable<Integer> {
     static final int HTTP_PORT = 8080;
 
     private final NamespaceRegistry registry = NamespaceRegistry.system();
-    private final String prefix = "ntk-tour-" + ProcessHandle.current().pid() + "-";
     private final List<NetNamespace> created = new ArrayList<>();
 
     @Override
@@ -45,31 +44,24 @@ final class TourCommand implements Callable<Integer> {
         if (count < 1 || count > 10_000) {
             throw new IllegalArgumentException("--count must be between 1 and 10000, not " + count);
         }
-        Thread cleanup = new Thread(this::removeAll, "ntk-tour-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanup);
-        try {
-            return tour();
+        OwnedNamespaces.reclaimDead(false).forEach(line -> System.out.println("ntk tour: " + line));
+        try (OwnedNamespaces owned = OwnedNamespaces.forRun("tour", "ntk tour")) {
+            return tour(owned);
         } catch (NamespacePermissionException e) {
             System.err.println("ntk tour: " + e.getMessage());
             System.err.println("ntk tour: it needs " + e.missingCapability() + " to create network namespaces. Run it as root"
                     + " (sudo java -jar samples/target/ntk.jar tour), or rootless in a private user + mount namespace:"
                     + " unshare -Urnm sh -c 'mount -t tmpfs tmpfs /run && java -jar samples/target/ntk.jar tour'");
             return 1;
-        } finally {
-            removeAll();
-            Runtime.getRuntime().removeShutdownHook(cleanup);
         }
     }
 
-    private int tour() {
+    private int tour(OwnedNamespaces owned) {
         int threadsBefore = ProcessAudit.threadCount();
         long t0 = System.nanoTime();
         Progress progress = new Progress("creating namespaces", count);
         for (int i = 0; i < count; i++) {
-            NetNamespace ns = registry.create(prefix + i);
-            synchronized (created) {
-                created.add(ns);
-            }
+            created.add(owned.create(Integer.toString(i)));
             progress.step();
         }
         progress.done();
@@ -155,15 +147,5 @@ final class TourCommand implements Callable<Integer> {
                     return Mono.empty();
                 })
                 .then();
-    }
-
-    private void removeAll() {
-        List<NetNamespace> toRemove;
-        synchronized (created) {
-            toRemove = new ArrayList<>(created);
-            created.clear();
-        }
-        toRemove.forEach(NetNamespace::close);
-        TempSpaces.deleteAll(prefix, "ntk tour");
     }
 }

@@ -1,5 +1,6 @@
 package dev.netnstoolkit.samples.scenarios;
 
+import dev.netnstoolkit.samples.owned.OwnedNamespaces;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
 import dev.netnstoolkit.reactor.Netns;
@@ -29,7 +30,7 @@ final class HttpClientInNamespace implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (TempSpaces spaces = new TempSpaces("http")) {
+        try (OwnedNamespaces spaces = Scenarios.owned("http")) {
             NetNamespace ns = spaces.create("0");
             Netns netns = Netns.create();
             try {

@@ -1,5 +1,6 @@
 package dev.netnstoolkit.samples.scenarios;
 
+import dev.netnstoolkit.samples.owned.OwnedNamespaces;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
 import dev.netnstoolkit.reactor.Netns;
@@ -28,7 +29,7 @@ final class ListenersInManyNamespaces implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (TempSpaces spaces = new TempSpaces("listen")) {
+        try (OwnedNamespaces spaces = Scenarios.owned("listen")) {
             int threadsBefore = ProcessAudit.threadCount();
             List<NetNamespace> all = spaces.create(count);
             Netns netns = Netns.create();

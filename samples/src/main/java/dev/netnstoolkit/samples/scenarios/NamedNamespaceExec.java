@@ -1,6 +1,7 @@
 package dev.netnstoolkit.samples.scenarios;
 
 import dev.netnstoolkit.api.NamespaceRegistry;
+import dev.netnstoolkit.samples.owned.OwnedNamespaces;
 import dev.netnstoolkit.api.NetNamespace;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,19 +26,22 @@ final class NamedNamespaceExec implements Callable<Integer> {
     @Override
     public Integer call() {
         NamespaceRegistry registry = NamespaceRegistry.system();
-        int exit;
-        try (NetNamespace ns = registry.create(name)) {
+        // Deleted afterwards only because this run made it: if the name exists already, create fails and
+        // nothing is touched. A signal in the middle removes it too (unless --keep).
+        try (OwnedNamespaces owned = OwnedNamespaces.withPrefix("ntk scenario", "")) {
+            NetNamespace ns = owned.create(name);
             System.out.println("created " + name + " (" + "net:[" + ns.id().ino() + "]); `ip netns list` shows it:");
             registry.exec(ns, List.of("ip", "netns", "list"), System.getenv());
             System.out.println("$ ntk exec " + name + " ip link");
-            exit = registry.exec(ns, List.of("ip", "link"), System.getenv());
+            int exit = registry.exec(ns, List.of("ip", "link"), System.getenv());
             System.out.println("names of that namespace (like `ip netns identify`): " + registry.identify(ns));
-        } finally {
-            if (!keep) {
-                registry.delete(name);
-                System.out.println("deleted " + name);
+            if (keep) {
+                owned.disown(ns);
+                ns.close();
+            } else {
+                System.out.println("deleting " + name);
             }
+            return exit;
         }
-        return exit;
     }
 }

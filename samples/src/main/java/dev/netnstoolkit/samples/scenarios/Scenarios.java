@@ -1,5 +1,6 @@
 package dev.netnstoolkit.samples.scenarios;
 
+import dev.netnstoolkit.samples.owned.OwnedNamespaces;
 import picocli.CommandLine.Command;
 
 /** {@code ntk scenario ...}: the four classic multi-namespace scenarios, each a small readable class. */
@@ -7,4 +8,13 @@ import picocli.CommandLine.Command;
         subcommands = {HttpClientInNamespace.class, ListenersInManyNamespaces.class, ThreadInheritance.class,
                 NamedNamespaceExec.class})
 public final class Scenarios {
+
+    /**
+     * The namespaces a scenario makes ({@code ntk-PURPOSE-PID-N}), after reclaiming what killed runs left
+     * behind (and saying so).
+     */
+    static OwnedNamespaces owned(String purpose) {
+        OwnedNamespaces.reclaimDead(false).forEach(line -> System.out.println("ntk scenario: " + line));
+        return OwnedNamespaces.forRun(purpose, "ntk scenario");
+    }
 }

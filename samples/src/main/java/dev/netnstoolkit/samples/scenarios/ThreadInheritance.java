@@ -1,5 +1,6 @@
 package dev.netnstoolkit.samples.scenarios;
 
+import dev.netnstoolkit.samples.owned.OwnedNamespaces;
 import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
@@ -31,7 +32,7 @@ final class ThreadInheritance implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (TempSpaces spaces = new TempSpaces("inherit")) {
+        try (OwnedNamespaces spaces = Scenarios.owned("inherit")) {
             List<NetNamespace> ns = spaces.create(3);
             NetNamespace blue = ns.get(0);
             System.out.println("home namespace: " + ProcessAudit.homeNamespace() + "; " + blue.label() + ": net:[" + blue.id().ino() + "]");
