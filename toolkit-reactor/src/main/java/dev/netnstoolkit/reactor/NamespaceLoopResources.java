@@ -33,7 +33,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The toolkit's epoll event loops, shared by every namespace, and per namespace a {@link LoopResources}
@@ -217,17 +216,40 @@ final class NamespaceLoopResources {
         if (timedOut) {
             LOG.log(System.Logger.Level.WARNING, "FENCED: not every channel of the fenced loop moved within 10 s");
         }
-        // The loop's own termination notifies Netty's listeners through GlobalEventExecutor: keep that
-        // executor's thread busy (started from here, at home) until then, so the fenced thread never starts it.
-        GlobalEventExecutor.INSTANCE.execute(() -> {
-            // polled, not await(): that executor refuses to wait for a promise it would notify itself
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!fenced.isTerminated() && System.nanoTime() < deadline) {
-                LockSupport.parkNanos(10_000_000L);
-            }
-            loops.retired(fenced);
-        });
+        ending.put(fenced, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
+        watchEnding();
         fenced.shutdownGracefully(1, 10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * The loops being ended, counted out of the group once terminated. A loop's termination notifies
+     * Netty's listeners (a resolver group's, say) through GlobalEventExecutor, which starts its thread
+     * from whoever calls it when it is idle: from a fenced loop, that thread would start outside home.
+     * While loops are ending, a periodic task (scheduled from here, at home) keeps that executor running,
+     * so the fenced threads only ever hand it work; it also notices each termination.
+     */
+    private final java.util.Map<IoEventLoop, Long> ending = new java.util.concurrent.ConcurrentHashMap<>();
+    private io.netty.util.concurrent.ScheduledFuture<?> endingWatch;
+
+    private synchronized void watchEnding() {
+        if (endingWatch != null && !endingWatch.isDone()) {
+            return;
+        }
+        endingWatch = GlobalEventExecutor.INSTANCE.scheduleAtFixedRate(() -> {
+            long now = System.nanoTime();
+            ending.forEach((loop, deadline) -> {
+                if (loop.isTerminated() || now > deadline) {
+                    ending.remove(loop);
+                    loops.retired(loop);
+                }
+            });
+            synchronized (this) {
+                if (ending.isEmpty() && endingWatch != null) {
+                    endingWatch.cancel(false);
+                    endingWatch = null;
+                }
+            }
+        }, 10, 10, TimeUnit.MILLISECONDS);
     }
 
     /**

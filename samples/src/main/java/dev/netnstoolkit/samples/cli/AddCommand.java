@@ -1,6 +1,7 @@
 package dev.netnstoolkit.samples.cli;
 
 import dev.netnstoolkit.api.CreateOptions;
+import dev.netnstoolkit.api.NamespaceAlreadyExistsException;
 import dev.netnstoolkit.api.NamespaceRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,7 +20,15 @@ final class AddCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        NamespaceRegistry.system().create(name, CreateOptions.defaults().withLoopbackUp(!noLo)).close();
+        try {
+            NamespaceRegistry.system().create(name, CreateOptions.defaults().withLoopbackUp(!noLo)).close();
+        } catch (NamespaceAlreadyExistsException e) {
+            if (GcCommand.staleNameFiles().contains(name)) {
+                throw new IllegalStateException("add " + name + ": the name is taken by an empty, unmounted name file (a creation "
+                        + "that was interrupted, or one in progress); remove it with `ntk delete " + name + "` or `ntk gc`", e);
+            }
+            throw e;
+        }
         return 0;
     }
 }

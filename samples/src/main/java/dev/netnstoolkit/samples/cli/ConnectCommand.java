@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
 import reactor.netty.tcp.TcpClient;
@@ -18,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
 
 @Command(name = "connect", description = "TCP from inside a namespace, stdin and stdout piped both ways (like nc).")
 final class ConnectCommand implements Callable<Integer> {
@@ -28,18 +30,20 @@ final class ConnectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "HOST:PORT")
     String target;
 
+    @Option(names = "--timeout", defaultValue = "30", paramLabel = "SECONDS", description = "Give up connecting after this long (default ${DEFAULT-VALUE}).")
+    long timeout;
+
     @Override
     public Integer call() {
-        int colon = target.lastIndexOf(':');
-        if (colon <= 0 || colon == target.length() - 1) {
-            throw new IllegalArgumentException("expected HOST:PORT, not '" + target + "'");
-        }
-        String host = target.substring(0, colon).replace("[", "").replace("]", "");
-        int port = Integer.parseInt(target.substring(colon + 1));
+        Args.Target t = Args.target("HOST:PORT", target);
+        Args.range("--timeout", timeout, 1, 86_400);
         Netns netns = null;
         try (NetNamespace ns = NamespaceRegistry.system().open(name)) {
             netns = Netns.builder().loopThreads(1).dedicatedThreads(1).build();
-            Connection c = netns.connect(ns, TcpClient.newConnection().host(host).port(port)).block(Duration.ofSeconds(30));
+            Connection c = netns.connect(ns, TcpClient.newConnection().host(t.host()).port(t.port()))
+                    .timeout(Duration.ofSeconds(timeout), Mono.error(new TimeoutException("connect to " + t + " in " + name
+                            + " timed out after " + timeout + " s (--timeout)")))
+                    .block();
             // stdin is read on a blocking-capable scheduler (started here, at home); EOF half-closes the socket.
             c.outbound().sendByteArray(stdin().subscribeOn(Schedulers.boundedElastic())).then()
                     .doFinally(s -> {

@@ -18,7 +18,7 @@ final class GetCommand implements Callable<Integer> {
     @Option(names = "--ns", required = true, paramLabel = "NAME")
     String name;
 
-    @Option(names = "--timeout", defaultValue = "30", paramLabel = "SECONDS")
+    @Option(names = "--timeout", defaultValue = "30", paramLabel = "SECONDS", description = "Give up after this long (default ${DEFAULT-VALUE}).")
     long timeout;
 
     @Parameters(paramLabel = "URL")
@@ -26,6 +26,7 @@ final class GetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Args.range("--timeout", timeout, 1, 86_400);
         Netns netns = null;
         try (NetNamespace ns = NamespaceRegistry.system().open(name)) {
             netns = Netns.builder().loopThreads(1).dedicatedThreads(1).build();
@@ -37,7 +38,9 @@ final class GetCommand implements Callable<Integer> {
                         }
                         return content.asByteArray().defaultIfEmpty(new byte[0]);
                     })
-                    .block(Duration.ofSeconds(timeout));
+                    .timeout(Duration.ofSeconds(timeout), reactor.core.publisher.Mono.error(new java.util.concurrent.TimeoutException(
+                            "GET " + url + " in " + name + " timed out after " + timeout + " s (--timeout)")))
+                    .block();
             System.out.write(body);
             System.out.flush();
             return 0;

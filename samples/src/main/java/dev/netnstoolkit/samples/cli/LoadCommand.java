@@ -13,6 +13,8 @@ import reactor.netty.tcp.TcpClient;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,26 +44,27 @@ final class LoadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (count < 1 || count > 10_000_000 || concurrency < 1 || concurrency > 10_000) {
-            throw new IllegalArgumentException("--count must be 1..10000000 and --concurrency 1..10000");
-        }
-        int colon = target.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("expected HOST:PORT, not '" + target + "'");
-        }
-        String host = target.substring(0, colon);
-        int port = Integer.parseInt(target.substring(colon + 1));
+        Args.range("--count", count, 1, 10_000_000);
+        Args.range("--concurrency", concurrency, 1, 10_000);
+        Args.range("--timeout", timeout, 1, 86_400);
+        Args.Target t = Args.target("--connect", target);
+        String host = t.host();
+        int port = t.port();
         long[] latencies = new long[count];
         AtomicInteger next = new AtomicInteger();
         AtomicLong errors = new AtomicLong();
+        Map<String, AtomicLong> errorKinds = new ConcurrentSkipListMap<>();
         Netns netns = null;
         try (NetNamespace ns = NamespaceRegistry.system().open(name)) {
             netns = Netns.create();
             Netns toolkit = netns;
             Mono<?> one;
             if (httpPath != null) {
-                String url = "http://" + target + "/" + (httpPath.startsWith("/") ? httpPath.substring(1) : httpPath);
-                one = toolkit.httpClient(ns).get().uri(url).responseContent().aggregate().asString().defaultIfEmpty("");
+                String url = "http://" + t + "/" + (httpPath.startsWith("/") ? httpPath.substring(1) : httpPath);
+                // an answer that is not 2xx is an error, counted by its status
+                one = toolkit.httpClient(ns).get().uri(url).responseSingle((res, body) -> res.status().code() / 100 == 2
+                        ? body.asString().defaultIfEmpty("")
+                        : Mono.error(new IllegalStateException("HTTP " + res.status().code())));
             } else {
                 TcpClient client = TcpClient.newConnection().host(host).port(port);
                 one = toolkit.connect(ns, client).doOnNext(Connection::dispose);
@@ -72,6 +75,7 @@ final class LoadCommand implements Callable<Integer> {
                 return one.doOnSuccess(v -> latencies[next.getAndIncrement()] = System.nanoTime() - s)
                         .onErrorResume(e -> {
                             errors.incrementAndGet();
+                            errorKinds.computeIfAbsent(kind(e), k -> new AtomicLong()).incrementAndGet();
                             return Mono.empty();
                         });
             }), concurrency).blockLast(Duration.ofSeconds(timeout));
@@ -81,16 +85,26 @@ final class LoadCommand implements Callable<Integer> {
             Arrays.sort(done);
             System.out.printf(Locale.ROOT, "%d %s in %.2f s from %s: %.0f/s, %d errors%n", ok,
                     httpPath != null ? "requests" : "connections", seconds, name, ok / seconds, errors.get());
+            if (!errorKinds.isEmpty()) {
+                System.out.println("errors: " + errorKinds);
+            }
             if (ok > 0) {
                 System.out.printf(Locale.ROOT, "latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f%n",
                         pct(done, 50), pct(done, 90), pct(done, 99), done[ok - 1] / 1e6);
             }
-            return ok == 0 ? 1 : 0;
+            return errors.get() == 0 ? 0 : 1;
         } finally {
             if (netns != null) {
                 netns.disposeNow();
             }
         }
+    }
+
+    /** An error's kind for the summary: its message if short ("HTTP 404"), else its type. */
+    private static String kind(Throwable e) {
+        Throwable t = reactor.core.Exceptions.unwrap(e);
+        String msg = t.getMessage();
+        return msg != null && msg.length() <= 40 ? msg : t.getClass().getSimpleName();
     }
 
     private static double pct(long[] sorted, double p) {

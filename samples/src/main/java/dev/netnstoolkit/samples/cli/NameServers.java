@@ -3,14 +3,12 @@ package dev.netnstoolkit.samples.cli;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.reactor.Netns;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
-import io.netty.util.AttributeKey;
-import reactor.core.publisher.Sinks;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.handler.codec.LineBasedFrameDecoder;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -33,45 +31,32 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class NameServers implements Disposable {
 
-    private static final AttributeKey<Sinks.Empty<Void>> PEER_EOF = AttributeKey.valueOf("ntk.peerEof");
 
     final AtomicLong connections = new AtomicLong();
     final AtomicLong datagrams = new AtomicLong();
     final AtomicLong requests = new AtomicLong();
-    private final List<Disposable> bound = new ArrayList<>();
+    private final List<Bound> bound = new ArrayList<>();
+
+    /** A listener, with its protocol. */
+    private record Bound(String protocol, Disposable server) {
+    }
 
     /** Binds the protocols whose port is non-null in every namespace; returns the number of listeners. */
     @SuppressWarnings("unchecked")
     int bind(Netns netns, List<NetNamespace> spaces, Integer tcpPort, Integer udpPort, Integer httpPort, Duration timeout) {
         Flux<NetNamespace> all = Flux.fromIterable(spaces);
-        List<Flux<? extends Disposable>> binds = new ArrayList<>();
+        List<Flux<Bound>> binds = new ArrayList<>();
         if (tcpPort != null) {
             binds.add(netns.bind(all, TcpServer.create().host("0.0.0.0").port(tcpPort)
-                    // A client that half-closes (EOF on its stdin) still gets every echoed line back: we
-                    // keep the socket open on the peer's FIN, end the echo there, and close once it is written.
+                    // A client that half-closes (EOF on its stdin) still gets every byte it sent back: the
+                    // socket stays open on the peer's FIN, and closes once everything is written.
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .doOnConnection(c -> {
                         connections.incrementAndGet();
-                        Sinks.Empty<Void> eof = Sinks.empty();
-                        c.channel().attr(PEER_EOF).set(eof);
-                        c.addHandlerFirst("ntk-peer-eof", new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                                if (evt instanceof ChannelInputShutdownReadComplete) {
-                                    eof.tryEmitEmpty();
-                                }
-                                ctx.fireUserEventTriggered(evt);
-                            }
-                        });
-                        c.addHandlerLast(new LineBasedFrameDecoder(64 * 1024));
+                        c.addHandlerLast("ntk-echo", new Echo(Netns.namespaceOf(c).label() + "\n"));
                     })
-                    .handle((in, out) -> {
-                        Mono<Void>[] eof = new Mono[1];
-                        in.withConnection(c -> eof[0] = c.channel().attr(PEER_EOF).get().asMono());
-                        return out.sendString(Flux.concat(
-                                Mono.just(Netns.namespaceOf(in).label() + "\n"),
-                                in.receive().asString(StandardCharsets.UTF_8).map(line -> line + "\n").takeUntilOther(eof[0])));
-                    })));
+                    // the echo is Netty's: the handler only keeps the connection until Echo closes it
+                    .handle((in, out) -> Mono.never())).map(d -> new Bound("tcp", d)));
         }
         if (udpPort != null) {
             binds.add(netns.bind(all, UdpServer.create().host("0.0.0.0").port(udpPort)
@@ -79,17 +64,18 @@ final class NameServers implements Disposable {
                         datagrams.incrementAndGet();
                         String reply = Netns.namespaceOf(in).label() + " " + p.content().toString(StandardCharsets.UTF_8);
                         return new DatagramPacket(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8), p.sender());
-                    })))));
+                    })))).map(d -> new Bound("udp", d)));
         }
         if (httpPort != null) {
             binds.add(netns.bind(all, HttpServer.create().host("0.0.0.0").port(httpPort)
                     .route(r -> r.get("/", (req, res) -> {
                         requests.incrementAndGet();
                         return res.header("content-type", "text/plain").sendString(Mono.just(Netns.namespaceOf(req).label() + "\n"));
-                    }))));
+                    }))).map(d -> new Bound("http", d)));
         }
-        // Each server is kept as it is bound, so that dispose() closes it even if another bind fails.
-        List<? extends Disposable> servers = Flux.merge(binds).doOnNext(d -> {
+        // Each server is kept as it is bound, so that dispose() closes it even if another bind fails; every
+        // bind runs to its end before a failure is told (a bind cancelled half way could leave a listener).
+        List<Bound> servers = Flux.fromIterable(binds).flatMapDelayError(f -> f, 32, 32).doOnNext(d -> {
             synchronized (bound) {
                 bound.add(d);
             }
@@ -97,10 +83,77 @@ final class NameServers implements Disposable {
         return servers.size();
     }
 
+    /**
+     * Writes the greeting, then every byte read back as it is, in order, with nothing dropped (a last line
+     * without a newline included); on the peer's FIN, flushes and closes. Reading pauses while the socket
+     * cannot take more writes, so a client that does not read cannot make the server buffer without bound.
+     */
+    static final class Echo extends ChannelInboundHandlerAdapter {
+        private final String greeting;
+
+        Echo(String greeting) {
+            this.greeting = greeting;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            ctx.writeAndFlush(Unpooled.copiedBuffer(greeting, StandardCharsets.UTF_8));
+            ctx.channel().config().setAutoRead(true);
+            ctx.read();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ctx.write(msg);
+            if (!ctx.channel().isWritable()) {
+                ctx.flush();
+                ctx.channel().config().setAutoRead(false);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+                ctx.read();
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownReadComplete) {
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    /** {@code PROTOCOL NAMESPACE PORT} for every listener bound, e.g. for the ports given for port 0. */
+    List<String> listeners() {
+        List<String> out = new ArrayList<>();
+        synchronized (bound) {
+            for (Bound b : bound) {
+                if (b.server() instanceof DisposableServer s) {
+                    out.add(b.protocol() + " " + Netns.namespaceOf(s).label() + " " + s.port());
+                } else if (b.server() instanceof Connection c && c.channel().localAddress() instanceof java.net.InetSocketAddress a) {
+                    out.add(b.protocol() + " " + Netns.namespaceOf(c).label() + " " + a.getPort());
+                }
+            }
+        }
+        return out;
+    }
+
     @Override
     public void dispose() {
         synchronized (bound) {
-            for (Disposable d : bound) {
+            for (Bound b : bound) {
+                Disposable d = b.server();
                 try {
                     if (d instanceof DisposableServer s) {
                         s.disposeNow();

@@ -57,6 +57,17 @@ final class ServeCommand implements Callable<Integer> {
         if (tcpPort == null && udpPort == null && httpPort == null) {
             throw new IllegalArgumentException("nothing to serve: give --tcp, --udp and/or --http");
         }
+        for (Integer port : java.util.Arrays.asList(tcpPort, udpPort, httpPort)) {
+            if (port != null) {
+                Args.range("port", port, 0, 65_535);
+            }
+        }
+        if (duration != null) {
+            Args.range("--duration", duration, 1, 86_400 * 365L);
+        }
+        if (which.prefix != null) {
+            Args.range("--count", which.prefix.count, 1, 100_000);
+        }
         List<String> names = new ArrayList<>();
         if (which.names != null) {
             names.addAll(which.names);
@@ -86,6 +97,9 @@ final class ServeCommand implements Callable<Integer> {
             netns = Netns.create();
             int listeners = servers.bind(netns, spaces, tcpPort, udpPort, httpPort, Duration.ofSeconds(60));
             Runtime.getRuntime().addShutdownHook(hook);
+            if (java.util.Arrays.asList(tcpPort, udpPort, httpPort).contains(0)) {
+                servers.listeners().forEach(l -> System.out.println("listening " + l)); // the ports the kernel chose
+            }
             System.out.println("ready " + listeners + " listeners");
             System.out.flush();
             if (duration != null) {

@@ -247,10 +247,11 @@ final class SoakCommand implements Callable<Integer> {
                 return s;
             } catch (RuntimeException e) {
                 s.dispose();
-                Throwable t = Exceptions.unwrap(e);
                 // a loop stranded under the bind, or, for a moment, no loop at home to take it
-                boolean faulted = t instanceof ThreadStrandedException || t instanceof RejectedExecutionException
-                        || t.getCause() instanceof RejectedExecutionException;
+                List<Throwable> all = Ntk.Failures.causes(e);
+                boolean faulted = all.stream().allMatch(t -> t instanceof ThreadStrandedException
+                        || t instanceof RejectedExecutionException || t.getCause() instanceof RejectedExecutionException);
+                Throwable t = all.get(0);
                 if (!faulted || attempt == 5) {
                     throw e;
                 }
