@@ -85,8 +85,9 @@ final class NameServers implements Disposable {
 
     /**
      * Writes the greeting, then every byte read back as it is, in order, with nothing dropped (a last line
-     * without a newline included); on the peer's FIN, flushes and closes. Reading pauses while the socket
-     * cannot take more writes, so a client that does not read cannot make the server buffer without bound.
+     * without a newline included); on the peer's FIN, flushes and closes. It asks for each read itself
+     * (auto-read stays off, as Reactor Netty leaves it) and only while the socket can take the writes, so
+     * a client that does not read cannot make the server buffer without bound.
      */
     static final class Echo extends ChannelInboundHandlerAdapter {
         private final String greeting;
@@ -98,28 +99,25 @@ final class NameServers implements Disposable {
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
             ctx.writeAndFlush(Unpooled.copiedBuffer(greeting, StandardCharsets.UTF_8));
-            ctx.channel().config().setAutoRead(true);
             ctx.read();
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ctx.write(msg);
-            if (!ctx.channel().isWritable()) {
-                ctx.flush();
-                ctx.channel().config().setAutoRead(false);
-            }
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             ctx.flush();
+            if (ctx.channel().isWritable()) {
+                ctx.read();
+            }
         }
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             if (ctx.channel().isWritable()) {
-                ctx.channel().config().setAutoRead(true);
                 ctx.read();
             }
             ctx.fireChannelWritabilityChanged();
