@@ -51,7 +51,8 @@ public final class Ntk implements Runnable {
         }
         cl.setParameterExceptionHandler((ex, a) -> {
             String msg = ex.getMessage();
-            if (msg != null && msg.startsWith("Unknown option: '-")) {
+            boolean dashed = Arrays.stream(a).anyMatch(arg -> arg.startsWith("-") && !arg.startsWith("--") && arg.length() > 1);
+            if (msg != null && dashed && (msg.startsWith("Unknown option") || msg.startsWith("Missing required parameter"))) {
                 msg += " (a name that starts with '-' goes after --, as in: ntk add -- -name)";
             }
             ex.getCommandLine().getErr().println("ntk: " + msg);
