@@ -39,7 +39,8 @@ final class NamedNamespaceExec implements Callable<Integer> {
                 owned.disown(ns);
                 ns.close();
             } else {
-                System.out.println("deleting " + name);
+                owned.close();
+                System.out.println("deleted " + name);
             }
             return exit;
         }
