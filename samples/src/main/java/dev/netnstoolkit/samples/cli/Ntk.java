@@ -18,7 +18,7 @@ import java.util.logging.Logger;
  * <p>Errors end with a non-zero exit status and one line on stderr naming the cause; {@code --verbose}
  * adds the stack trace and the libraries' warnings, which are otherwise quiet.
  */
-@Command(name = "ntk", mixinStandardHelpOptions = true, version = "ntk 0.1.0",
+@Command(name = "ntk", mixinStandardHelpOptions = true, version = "ntk 0.2.0",
         description = "Network namespaces from one JVM: create, list, enter, and (tour) serve in many at once.",
         subcommands = {AddCommand.class, DeleteCommand.class, ListCommand.class, IdentifyCommand.class,
                 ExecCommand.class, GcCommand.class, TourCommand.class, ServeCommand.class, GetCommand.class,

@@ -17,10 +17,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** A request made from namespace A reaches the server in A, not the one in B; metrics carry the namespace tag. */
 @ExtendWith(Privilege.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ntk.serve-namespaces=" + NetnsWebfluxApplicationTest.A + "," + NetnsWebfluxApplicationTest.B,
-        "ntk.client-namespace=" + NetnsWebfluxApplicationTest.A,
-        "ntk.serve-port=18280",
-        "ntk.create-namespaces=true"})
+        "ntk.server.namespaces=" + NetnsWebfluxApplicationTest.A + "," + NetnsWebfluxApplicationTest.B,
+        "ntk.client.namespace=" + NetnsWebfluxApplicationTest.A,
+        "ntk.server.port=18280",
+        "ntk.namespaces.create-missing=true",
+        "ntk.namespaces.remove-on-stop=true"})
 class NetnsWebfluxApplicationTest {
 
     static final String PREFIX = "ntk-test-spring-";
@@ -28,14 +29,14 @@ class NetnsWebfluxApplicationTest {
     static final String B = PREFIX + "b";
 
     @Autowired
-    WebClient namespacedWebClient;
+    WebClient.Builder builder;
 
     @LocalServerPort
     int hostPort;
 
     @Test
     void aRequestFromNamespaceAReachesTheServerInA() {
-        String answer = namespacedWebClient.get().uri("http://127.0.0.1:18280/whoami").retrieve().bodyToMono(String.class)
+        String answer = builder.build().get().uri("http://127.0.0.1:18280/whoami").retrieve().bodyToMono(String.class)
                 .block(Duration.ofSeconds(10));
         assertThat(answer).isEqualTo(A);
         // the same URL relayed through the app from the host: still leaves from A
@@ -52,7 +53,7 @@ class NetnsWebfluxApplicationTest {
 
     @Test
     void actuatorMetricsShowTheNamespaceTag() {
-        namespacedWebClient.get().uri("http://127.0.0.1:18280/whoami").retrieve().bodyToMono(String.class).block(Duration.ofSeconds(10));
+        builder.build().get().uri("http://127.0.0.1:18280/whoami").retrieve().bodyToMono(String.class).block(Duration.ofSeconds(10));
         String metric = WebClient.create("http://127.0.0.1:" + hostPort).get().uri("/actuator/metrics/ntk.namespace.tasks")
                 .retrieve().bodyToMono(String.class).block(Duration.ofSeconds(10));
         assertThat(metric).contains("\"tag\":\"namespace\"").contains(A).contains(B);
@@ -62,7 +63,7 @@ class NetnsWebfluxApplicationTest {
     void theAppRemovesTheNamespacesItCreatedWhenItStops() {
         String c = PREFIX + "c";
         org.springframework.context.ConfigurableApplicationContext app = new org.springframework.boot.SpringApplication(NetnsWebfluxApplication.class)
-                .run("--server.port=0", "--ntk.serve-namespaces=" + c, "--ntk.client-namespace=" + c, "--ntk.serve-port=18281");
+                .run("--server.port=0", "--ntk.server.namespaces=" + c, "--ntk.client.namespace=" + c, "--ntk.server.port=18281");
         try {
             assertThat(NamespaceRegistry.system().list()).contains(c);
         } finally {
