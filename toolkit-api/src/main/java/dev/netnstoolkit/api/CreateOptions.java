@@ -1,7 +1,7 @@
 package dev.netnstoolkit.api;
 
 /**
- * Options for {@link Namespaces#create(String, CreateOptions)}.
+ * Options for {@link NamespaceRegistry#create(String, CreateOptions)}.
  *
  * @param loopbackUp bring {@code lo} up in the new namespace (a new namespace has only {@code lo}, down)
  */

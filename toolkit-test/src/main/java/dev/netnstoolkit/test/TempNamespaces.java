@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Temporary named network namespaces for a test, with {@code lo} up, removed after each test (or after
  * all, when registered static) whatever the outcome. Every name carries a prefix unique to this
- * instance, {@code ntk-test-<random>-}, and only names with that prefix are ever deleted.
+ * instance, {@code ntk-test-<random>-} or one of your choice followed by a random part, and only names
+ * with that prefix are ever deleted.
  * Requires CAP_SYS_ADMIN: see {@link Privilege}.
  *
  * <pre>{@code
@@ -27,9 +28,25 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class TempNamespaces implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
 
-    private final String prefix = "ntk-test-" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 30), 36) + "-";
+    private final String prefix;
     private final AtomicInteger counter = new AtomicInteger();
     private final List<NetNamespace> handles = new ArrayList<>();
+
+    /** Names {@code ntk-test-<random>-N}. */
+    public TempNamespaces() {
+        this("ntk-test-");
+    }
+
+    /**
+     * Names {@code <prefix><random>-N}, e.g. {@code new TempNamespaces("myapp-it-")}: the random part keeps
+     * two instances (or two runs) apart, so only names this instance made are ever deleted.
+     *
+     * @throws dev.netnstoolkit.api.InvalidNamespaceNameException if the prefix cannot start a namespace name
+     */
+    public TempNamespaces(String prefix) {
+        this.prefix = prefix + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 30), 36) + "-";
+        NamespaceRegistry.checkName(this.prefix + "0");
+    }
 
     /** The prefix of every name this instance hands out. */
     public String prefix() {
