@@ -210,6 +210,52 @@ public final class NamespaceRegistry {
         return new ChildProcess(pid, backend);
     }
 
+    /**
+     * The identity of the namespace at {@code path} if it is a network namespace now, without keeping
+     * anything open; a symbolic link is not followed.
+     *
+     * @throws NamespaceNotFoundException if there is nothing at the path
+     * @throws NotANetworkNamespaceException if it is something else (e.g. a name file not mounted yet)
+     */
+    public NamespaceId idOfNamespaceAt(String path) {
+        dev.netnstoolkit.api.spi.NamespaceFd fd = backend.open(path, false);
+        try {
+            return fd.id();
+        } finally {
+            fd.close();
+        }
+    }
+
+    /**
+     * The distinct network namespaces of running processes, as {@code lsns -t net} lists them: the
+     * processes whose namespace this process may read (all of them as root).
+     */
+    public List<ProcessNamespace> processNamespaces() {
+        java.util.Map<NamespaceId, List<Long>> byId = new java.util.LinkedHashMap<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) procs::iterator) {
+                String f = p.getFileName().toString();
+                if (!f.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    NamespaceId id = backend.idOf("/proc/" + f + "/ns/net", true);
+                    byId.computeIfAbsent(id, k -> new ArrayList<>()).add(Long.parseLong(f));
+                } catch (NamespaceException e) {
+                    // ended while we looked, or not ours to read
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list /proc", e);
+        }
+        List<ProcessNamespace> out = new ArrayList<>();
+        byId.forEach((id, pids) -> {
+            pids.sort(null);
+            out.add(new ProcessNamespace(id, List.copyOf(pids), "/proc/" + pids.get(0) + "/ns/net"));
+        });
+        return out;
+    }
+
     private List<String> namesOf(NamespaceId id) {
         List<String> names = new ArrayList<>();
         for (String name : list()) {

@@ -1,6 +1,7 @@
 package dev.netnstoolkit.jna;
 
 import dev.netnstoolkit.api.NamespaceId;
+import dev.netnstoolkit.api.spi.DirectoryWatch;
 import dev.netnstoolkit.api.spi.NamespaceBackend;
 import dev.netnstoolkit.api.spi.NamespaceFd;
 
@@ -197,6 +198,11 @@ public final class JnaNamespaceBackend implements NamespaceBackend {
         } finally {
             LibC.close(fd);
         }
+    }
+
+    @Override
+    public DirectoryWatch watchDirectory(String dir) {
+        return InotifyWatch.of(dir);
     }
 
     // ---------------------------------------------------------------- other descriptors, processes

@@ -148,4 +148,10 @@ final class LibC {
     static native int waitid(int idtype, int id, byte[] infop, int options);
 
     static native int kill(int pid, int sig);
+
+    static native int inotify_init1(int flags);
+
+    static native int inotify_add_watch(int fd, String path, int mask);
+
+    static native int read(int fd, byte[] buf, long count);
 }

@@ -57,8 +57,8 @@ final class NamespaceLoopResources {
 
     /** The namespace a channel was created in; set on every channel a view creates. */
     static final AttributeKey<NetNamespace> NAMESPACE = AttributeKey.valueOf("ntk.namespace");
-    /** For FD_CLOEXEC on Netty's sockets (never faulted: not a switch). */
-    private static final NamespaceBackend NATIVE = NamespaceBackend.load();
+    /** For FD_CLOEXEC on Netty's sockets and directory watches (never faulted: not a switch). */
+    static final NamespaceBackend NATIVE = NamespaceBackend.load();
 
     private final NamespaceScheduler scheduler;
     private final LoopGroup loops;
@@ -161,6 +161,18 @@ final class NamespaceLoopResources {
         if (channel instanceof UnixChannel unix && unix.fd().isOpen()) {
             NATIVE.setCloseOnExec(unix.fd().intValue());
         }
+    }
+
+    /**
+     * Closes every channel made through {@code handle} (listeners, their accepted connections, client
+     * connections, DNS sockets); completes when they are closed.
+     */
+    Mono<Void> closeChannelsOf(NetNamespace handle) {
+        List<Mono<Void>> closing = channels.stream()
+                .filter(ch -> namespaceOf(ch) == handle)
+                .map(ch -> Mono.<Void>create(done -> closeQuietly(ch, () -> done.success())))
+                .toList();
+        return Mono.when(closing);
     }
 
     // ---------------------------------------------------------------- fencing

@@ -1,6 +1,8 @@
 package dev.netnstoolkit.reactor;
 
+import dev.netnstoolkit.api.NamespaceEvent;
 import dev.netnstoolkit.api.NamespacePermissionException;
+import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NetNamespace;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -8,7 +10,9 @@ import io.netty.resolver.AddressResolverGroup;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import org.reactivestreams.Publisher;
 import reactor.netty.Connection;
+import reactor.netty.DisposableChannel;
 import reactor.netty.DisposableServer;
 import reactor.netty.NettyInbound;
 import reactor.netty.http.client.HttpClient;
@@ -20,11 +24,13 @@ import reactor.netty.transport.ServerTransport;
 import reactor.netty.udp.UdpClient;
 import reactor.netty.udp.UdpServer;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * Reactor Netty in network namespaces: TCP, UDP and HTTP clients and servers whose sockets are created
@@ -115,6 +121,7 @@ public final class Netns implements Disposable {
      * the toolkit's loops whoever subscribes, host names resolved as in {@code ns}, the namespace's pool.
      */
     public TcpClient tcpClient(NetNamespace ns) {
+        Objects.requireNonNull(ns, "ns");
         checkOpen("tcpClient", ns);
         return inNamespace(TcpClient.create(clients.of(ns).pooled()), ns);
     }
@@ -127,6 +134,7 @@ public final class Netns implements Disposable {
      * keep its {@code runOn}, {@code resolver} and connection provider.
      */
     public HttpClient httpClient(NetNamespace ns) {
+        Objects.requireNonNull(ns, "ns");
         checkOpen("httpClient", ns);
         return inNamespace(HttpClient.create(clients.of(ns).pooled()), ns);
     }
@@ -137,6 +145,7 @@ public final class Netns implements Disposable {
      * toolkit's loops and fails at once (without waiting) on any other thread.
      */
     public UdpClient udpClient(NetNamespace ns) {
+        Objects.requireNonNull(ns, "ns");
         checkOpen("udpClient", ns);
         return inNamespace(UdpClient.create(), ns);
     }
@@ -181,6 +190,7 @@ public final class Netns implements Disposable {
      * {@code /etc/netns/NAME/}, else {@code /etc}), for a transport the toolkit does not build itself.
      */
     public AddressResolverGroup<?> resolver(NetNamespace ns) {
+        Objects.requireNonNull(ns, "ns");
         checkOpen("resolver", ns);
         return clients.of(ns).resolver();
     }
@@ -244,6 +254,65 @@ public final class Netns implements Disposable {
         return BoundedAccept.of(acceptBuffer, onConnection -> bind(namespaces, server.doOnConnection(onConnection::accept)));
     }
 
+    // ---------------------------------------------------------------- namespaces that come and go
+
+    /** {@link #watch(Path, String)} of /run/netns, every name. */
+    public Flux<NamespaceEvent> watch() {
+        return watch(Path.of(NamespaceRegistry.runDir()), "");
+    }
+
+    /**
+     * The namespaces in {@code dir} (/run/netns, /var/run/docker/netns, ...) whose names start with
+     * {@code prefix}: an {@link NamespaceEvent.Added} for each one there now, then one per change as it
+     * happens. A name re-created with another namespace is a removal then an addition; an entry that is
+     * not a namespace is an {@link NamespaceEvent.Unusable} warning. The watch's descriptor is on the
+     * toolkit's event loops (no thread per watch) and read only while the subscriber has demand;
+     * cancelling closes it. A missing or unreadable directory is a typed error.
+     */
+    public Flux<NamespaceEvent> watch(Path dir, String prefix) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(prefix, "prefix");
+        return Flux.defer(() -> {
+            checkOpen("watch " + dir, null);
+            return NamespaceWatch.of(NamespaceLoopResources.NATIVE, loops.eventLoopGroup(), dir, prefix);
+        });
+    }
+
+    /**
+     * Serves in every namespace as it appears in {@code events} (e.g. {@link #watch()}) and releases
+     * everything of it as it goes ({@link #release}): {@code bind} binds what is to be served in one
+     * namespace, e.g. {@code ns -> Flux.merge(netns.bind(ns, tcp), netns.bind(ns, http))}. Emits what
+     * happened; a namespace deleted between its event and the bind is a {@link ServingEvent.Failed} with
+     * nothing left open. Cancelling releases every namespace still served.
+     */
+    public Flux<ServingEvent> serve(Flux<NamespaceEvent> events,
+                                    Function<NetNamespace, ? extends Publisher<? extends DisposableChannel>> bind) {
+        Objects.requireNonNull(events, "events");
+        Objects.requireNonNull(bind, "bind");
+        return ServeFollowing.of(this, events, bind);
+    }
+
+    /** {@link #serve(Flux, Function)} of one TCP server config. */
+    public Flux<ServingEvent> serve(Flux<NamespaceEvent> events, TcpServer server) {
+        return serve(events, ns -> bind(ns, server));
+    }
+
+    /** {@link #serve(Flux, Function)} of one HTTP server config. */
+    public Flux<ServingEvent> serve(Flux<NamespaceEvent> events, HttpServer server) {
+        return serve(events, ns -> bind(ns, server));
+    }
+
+    /**
+     * Releases everything the toolkit holds of a namespace handle: closes every channel made through it
+     * (listeners, accepted and client connections, DNS sockets), disposes its pool and resolver, removes
+     * its meters and closes the handle, so nothing of the toolkit keeps the namespace alive once it is
+     * deleted. Completes when the channels are closed.
+     */
+    public Mono<Void> release(NetNamespace ns) {
+        Objects.requireNonNull(ns, "ns");
+        return loops.closeChannelsOf(ns).doFinally(s -> ns.close());
+    }
+
     // ---------------------------------------------------------------- namespaces of connections
 
     /** The namespace of a connection made or accepted through this toolkit, or {@code null}. */
@@ -293,7 +362,6 @@ public final class Netns implements Disposable {
             throw new IllegalStateException("netns toolkit " + name + " is disposed: cannot " + operation
                     + (ns != null ? " in " + ns.label() : ""));
         }
-        Objects.requireNonNull(ns, "ns");
     }
 
     /**

@@ -13,6 +13,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
+import reactor.netty.DisposableChannel;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.tcp.TcpServer;
@@ -38,16 +39,32 @@ final class NameServers implements Disposable {
     private final List<Bound> bound = new ArrayList<>();
 
     /** A listener, with its protocol. */
-    private record Bound(String protocol, Disposable server) {
+    private record Bound(String protocol, DisposableChannel server) {
     }
 
     /** Binds the protocols whose port is non-null in every namespace; returns the number of listeners. */
-    @SuppressWarnings("unchecked")
     int bind(Netns netns, List<NetNamespace> spaces, Integer tcpPort, Integer udpPort, Integer httpPort, Duration timeout) {
-        Flux<NetNamespace> all = Flux.fromIterable(spaces);
+        // Each server is kept as it is bound, so that dispose() closes it even if another bind fails; every
+        // bind runs to its end before a failure is told (a bind cancelled half way could leave a listener).
+        List<Bound> servers = Flux.fromIterable(spaces)
+                .flatMapDelayError(ns -> bound(netns, ns, tcpPort, udpPort, httpPort), 32, 32)
+                .doOnNext(d -> {
+                    synchronized (bound) {
+                        bound.add(d);
+                    }
+                }).collectList().block(timeout);
+        return servers.size();
+    }
+
+    /** The listeners of one namespace, not kept here: for a caller that disposes them itself (serve --watch). */
+    Flux<DisposableChannel> servers(Netns netns, NetNamespace ns, Integer tcpPort, Integer udpPort, Integer httpPort) {
+        return bound(netns, ns, tcpPort, udpPort, httpPort).map(Bound::server);
+    }
+
+    private Flux<Bound> bound(Netns netns, NetNamespace ns, Integer tcpPort, Integer udpPort, Integer httpPort) {
         List<Flux<Bound>> binds = new ArrayList<>();
         if (tcpPort != null) {
-            binds.add(netns.bind(all, TcpServer.create().host("0.0.0.0").port(tcpPort)
+            binds.add(netns.bind(ns, TcpServer.create().host("0.0.0.0").port(tcpPort)
                     // A client that half-closes (EOF on its stdin) still gets every byte it sent back: the
                     // socket stays open on the peer's FIN, and closes once everything is written.
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -56,31 +73,24 @@ final class NameServers implements Disposable {
                         c.addHandlerLast("ntk-echo", new Echo(Netns.namespaceOf(c).label() + "\n"));
                     })
                     // the echo is Netty's: the handler only keeps the connection until Echo closes it
-                    .handle((in, out) -> Mono.never())).map(d -> new Bound("tcp", d)));
+                    .handle((in, out) -> Mono.never())).map(d -> new Bound("tcp", d)).flux());
         }
         if (udpPort != null) {
-            binds.add(netns.bind(all, UdpServer.create().host("0.0.0.0").port(udpPort)
+            binds.add(netns.bind(ns, UdpServer.create().host("0.0.0.0").port(udpPort)
                     .handle((in, out) -> out.sendObject(in.receiveObject().cast(DatagramPacket.class).map(p -> {
                         datagrams.incrementAndGet();
                         String reply = Netns.namespaceOf(in).label() + " " + p.content().toString(StandardCharsets.UTF_8);
                         return new DatagramPacket(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8), p.sender());
-                    })))).map(d -> new Bound("udp", d)));
+                    })))).map(d -> new Bound("udp", d)).flux());
         }
         if (httpPort != null) {
-            binds.add(netns.bind(all, HttpServer.create().host("0.0.0.0").port(httpPort)
+            binds.add(netns.bind(ns, HttpServer.create().host("0.0.0.0").port(httpPort)
                     .route(r -> r.get("/", (req, res) -> {
                         requests.incrementAndGet();
                         return res.header("content-type", "text/plain").sendString(Mono.just(Netns.namespaceOf(req).label() + "\n"));
-                    }))).map(d -> new Bound("http", d)));
+                    }))).map(d -> new Bound("http", d)).flux());
         }
-        // Each server is kept as it is bound, so that dispose() closes it even if another bind fails; every
-        // bind runs to its end before a failure is told (a bind cancelled half way could leave a listener).
-        List<Bound> servers = Flux.fromIterable(binds).flatMapDelayError(f -> f, 32, 32).doOnNext(d -> {
-            synchronized (bound) {
-                bound.add(d);
-            }
-        }).collectList().block(timeout);
-        return servers.size();
+        return Flux.fromIterable(binds).flatMapDelayError(f -> f, 3, 3);
     }
 
     /**

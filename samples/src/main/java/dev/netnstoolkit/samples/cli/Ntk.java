@@ -21,7 +21,7 @@ import java.util.logging.Logger;
 @Command(name = "ntk", mixinStandardHelpOptions = true, version = "ntk 0.2.0",
         description = "Network namespaces from one JVM: create, list, enter, and (tour) serve in many at once.",
         subcommands = {AddCommand.class, DeleteCommand.class, ListCommand.class, IdentifyCommand.class,
-                ExecCommand.class, GcCommand.class, TourCommand.class, ServeCommand.class, GetCommand.class,
+                ExecCommand.class, GcCommand.class, MonitorCommand.class, TourCommand.class, ServeCommand.class, GetCommand.class,
                 ConnectCommand.class, LoadCommand.class, SoakCommand.class, dev.netnstoolkit.samples.scenarios.Scenarios.class})
 public final class Ntk implements Runnable {
 

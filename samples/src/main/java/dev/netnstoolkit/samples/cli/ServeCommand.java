@@ -27,6 +27,10 @@ final class ServeCommand implements Callable<Integer> {
 
         @ArgGroup(exclusive = false)
         Prefix prefix;
+
+        @Option(names = "--watch", paramLabel = "PREFIX",
+                description = "Every namespace whose name starts with PREFIX, existing or future: served as it appears, released as it goes.")
+        String watch;
     }
 
     static final class Prefix {
@@ -67,6 +71,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (which.prefix != null) {
             Args.range("--count", which.prefix.count, 1, 100_000);
+        }
+        if (which.watch != null) {
+            return watch();
         }
         List<String> names = new ArrayList<>();
         if (which.names != null) {
@@ -116,6 +123,80 @@ final class ServeCommand implements Callable<Integer> {
             System.out.println("served: " + servers.connections.get() + " tcp connections, " + servers.datagrams.get()
                     + " udp datagrams, " + servers.requests.get() + " http requests; JVM threads "
                     + ProcessAudit.threadCount() + ", open fds " + ProcessAudit.openFdCount()
+                    + ", threads outside home " + ProcessAudit.threadsAwayFromHome().size());
+            System.out.flush();
+            stopped.countDown();
+        }
+        return 0;
+    }
+
+    /**
+     * {@code --watch}: binds in every namespace of the prefix as it appears in /run/netns and releases it
+     * as it goes; prints {@code ready N listeners} once the ones there at the start are bound, then
+     * {@code serving NAME}, {@code stopped NAME} and {@code failed NAME: why} lines.
+     */
+    private int watch() throws InterruptedException {
+        NamespaceRegistry.checkName(which.watch + "x");
+        long existing = NamespaceRegistry.system().list().stream().filter(n -> n.startsWith(which.watch)).count();
+        NameServers servers = new NameServers();
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                stopped.await(15, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "ntk-serve-stop");
+        Netns netns = Netns.create();
+        java.util.concurrent.atomic.AtomicLong listeners = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong first = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
+        if (existing == 0) {
+            System.out.println("ready 0 listeners");
+        }
+        reactor.core.Disposable serving = netns.serve(netns.watch(java.nio.file.Path.of(NamespaceRegistry.runDir()), which.watch),
+                        ns -> servers.servers(netns, ns, tcpPort, udpPort, httpPort))
+                .subscribe(e -> {
+                    if (e instanceof dev.netnstoolkit.reactor.ServingEvent.Serving s) {
+                        served.incrementAndGet();
+                        listeners.addAndGet(s.servers().size());
+                        if (first.incrementAndGet() <= existing) {
+                            if (first.get() == existing) {
+                                System.out.println("ready " + listeners.get() + " listeners");
+                            }
+                            System.out.flush();
+                            return;
+                        }
+                        System.out.println("serving " + e.name());
+                    } else if (e instanceof dev.netnstoolkit.reactor.ServingEvent.Stopped) {
+                        served.decrementAndGet();
+                        System.out.println("stopped " + e.name());
+                    } else if (e instanceof dev.netnstoolkit.reactor.ServingEvent.Failed f) {
+                        if (first.incrementAndGet() == existing) {
+                            System.out.println("ready " + listeners.get() + " listeners");
+                        }
+                        System.out.println("failed " + e.name() + ": " + Ntk.Failures.oneLine(f.error()));
+                    }
+                    System.out.flush();
+                }, error -> {
+                    System.err.println("ntk: " + Ntk.Failures.oneLine(error));
+                    stop.countDown();
+                });
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+            if (duration != null) {
+                stop.await(duration, TimeUnit.SECONDS);
+            } else {
+                stop.await();
+            }
+        } finally {
+            serving.dispose(); // releases every namespace still served
+            netns.disposeNow();
+            System.out.println("served: " + servers.connections.get() + " tcp connections, " + servers.datagrams.get()
+                    + " udp datagrams, " + servers.requests.get() + " http requests; namespaces served at the end "
+                    + served.get() + "; JVM threads " + ProcessAudit.threadCount() + ", open fds " + ProcessAudit.openFdCount()
                     + ", threads outside home " + ProcessAudit.threadsAwayFromHome().size());
             System.out.flush();
             stopped.countDown();

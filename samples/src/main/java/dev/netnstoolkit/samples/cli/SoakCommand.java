@@ -56,6 +56,10 @@ final class SoakCommand implements Callable<Integer> {
     @Option(names = "--concurrency", defaultValue = "32")
     int concurrency;
 
+    @Option(names = "--churn", defaultValue = "0", paramLabel = "N",
+            description = "Also create and delete N namespaces, one after another, while a watch serves in each as it appears.")
+    int churn;
+
     @Option(names = "--fault-rate", defaultValue = "0.002", description = "Probability that a switch back home fails once.")
     double faultRate;
 
@@ -78,9 +82,9 @@ final class SoakCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (count < 1 || count > 2000 || duration < 1 || duration > 86_400 || concurrency < 1 || concurrency > 10_000
+        if (churn < 0 || churn > 1_000_000 || count < 1 || count > 2000 || duration < 1 || duration > 86_400 || concurrency < 1 || concurrency > 10_000
                 || !(faultRate >= 0 && faultRate <= 1)) {
-            throw new IllegalArgumentException("--count 1..2000, --duration 1..86400, --concurrency 1..10000, --fault-rate 0..1");
+            throw new IllegalArgumentException("--count 1..2000, --duration 1..86400, --concurrency 1..10000, --fault-rate 0..1, --churn 0..1000000");
         }
         OwnedNamespaces.reclaimDead(false).forEach(line -> System.out.println("ntk soak: " + line));
         OwnedNamespaces owned = prefix != null ? OwnedNamespaces.withPrefix("ntk soak", prefix) : OwnedNamespaces.forRun("soak", "ntk soak");
@@ -129,6 +133,7 @@ final class SoakCommand implements Callable<Integer> {
                                 .doFinally(s -> inFlight.remove(id));
                     }, concurrency)
                     .subscribe();
+            Churn churning = churn > 0 ? new Churn(netns, owned, made, end) : null;
             while (System.nanoTime() < end) {
                 Thread.sleep(200);
                 // delete and re-create one namespace under the traffic: the old one lives on through its handle
@@ -142,6 +147,9 @@ final class SoakCommand implements Callable<Integer> {
                 oldServers.dispose();
                 old.close();
                 recreated++;
+            }
+            if (churning != null) {
+                churning.finish();
             }
             while (!traffic.isDisposed()) {
                 Thread.sleep(50);
@@ -193,6 +201,65 @@ final class SoakCommand implements Callable<Integer> {
         boolean ok = mismatches.get() == 0 && untyped.isEmpty() && away.isEmpty() && fds == fdsAtStart && pinned.isEmpty() && stray == 0;
         System.out.println(ok ? "soak: OK" : "soak: FAILED");
         return ok ? 0 : 1;
+    }
+
+    /**
+     * Namespace churn through the watch: a thread at home creates and deletes namespaces one after
+     * another while {@code serve(watch(...))} binds TCP in each it sees and releases it when it goes. At
+     * the end every namespace served must have been stopped, and nothing may be left open.
+     */
+    private final class Churn {
+        private final Thread thread;
+        private final Disposable serving;
+        private final AtomicLong servedCount = new AtomicLong();
+        private final AtomicLong stoppedCount = new AtomicLong();
+        private final AtomicLong failedCount = new AtomicLong();
+        private final AtomicLong cycles = new AtomicLong();
+
+        Churn(Netns netns, OwnedNamespaces owned, Set<String> made, long end) {
+            String prefix = owned.prefix() + "churn-";
+            serving = netns.serve(netns.watch(java.nio.file.Path.of(NamespaceRegistry.runDir()), prefix),
+                    ns -> netns.bind(ns, reactor.netty.tcp.TcpServer.create().host("127.0.0.1").port(TCP + 1)))
+                    .subscribe(e -> {
+                        if (e instanceof dev.netnstoolkit.reactor.ServingEvent.Serving) {
+                            servedCount.incrementAndGet();
+                        } else if (e instanceof dev.netnstoolkit.reactor.ServingEvent.Stopped) {
+                            stoppedCount.incrementAndGet();
+                        } else {
+                            failedCount.incrementAndGet();
+                        }
+                    }, e -> untyped.computeIfAbsent("churn watch " + e, k -> new AtomicLong()).incrementAndGet());
+            thread = new Thread(() -> {
+                for (int i = 0; i < churn && System.nanoTime() < end; i++) {
+                    try {
+                        NetNamespace ns = owned.create("churn-" + i);
+                        made.add(prefix + i);
+                        owned.delete(ns);
+                        ns.close();
+                        cycles.incrementAndGet();
+                    } catch (RuntimeException e) {
+                        record("churn", e).subscribe();
+                    }
+                }
+            }, "ntk-soak-churn");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** Waits for the churn to end and the watch to catch up (every served namespace stopped). */
+        void finish() throws InterruptedException {
+            thread.join();
+            for (int i = 0; i < 500 && servedCount.get() != stoppedCount.get(); i++) {
+                Thread.sleep(20);
+            }
+            serving.dispose();
+            System.out.println("churn: " + cycles.get() + " namespaces created and deleted; the watch served " + servedCount.get()
+                    + ", stopped " + stoppedCount.get() + ", could not serve " + failedCount.get() + " (gone before the bind)");
+            if (servedCount.get() != stoppedCount.get()) {
+                mismatches.incrementAndGet();
+                System.out.println("churn: served and stopped differ");
+            }
+        }
     }
 
     interface Step {

@@ -84,6 +84,11 @@ public abstract class ForwardingNamespaceBackend implements NamespaceBackend {
     }
 
     @Override
+    public DirectoryWatch watchDirectory(String dir) {
+        return delegate.watchDirectory(dir);
+    }
+
+    @Override
     public void setCloseOnExec(int fd) {
         delegate.setCloseOnExec(fd);
     }

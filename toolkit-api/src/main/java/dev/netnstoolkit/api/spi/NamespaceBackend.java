@@ -101,6 +101,14 @@ public interface NamespaceBackend {
      */
     void removeName(String path);
 
+    /**
+     * Watches the entries of {@code dir} (created, deleted, moved in or out).
+     *
+     * @throws dev.netnstoolkit.api.NamespaceNotFoundException if the directory does not exist
+     * @throws dev.netnstoolkit.api.NamespacePermissionException if it cannot be read
+     */
+    DirectoryWatch watchDirectory(String dir);
+
     // ---------------------------------------------------------------- other descriptors, processes
 
     /**
