@@ -147,12 +147,17 @@ final class NamespaceLoopResources {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof Channel child) {
+            Channel child = msg instanceof Channel c ? c : null;
+            if (child != null) {
                 closeOnExec(child);
                 child.attr(NAMESPACE).set(ns);
                 channels.add(child);
             }
             ctx.fireChannelRead(msg);
+            if (child != null && !hasLoop(child)) {
+                // no loop took it (every loop fenced at that moment): Netty closed it forcibly, without its close future
+                channels.remove(child);
+            }
         }
     }
 
@@ -170,7 +175,7 @@ final class NamespaceLoopResources {
     Mono<Void> closeChannelsOf(NetNamespace handle) {
         List<Mono<Void>> closing = channels.stream()
                 .filter(ch -> namespaceOf(ch) == handle)
-                .map(ch -> Mono.<Void>create(done -> closeQuietly(ch, () -> done.success())))
+                .map(ch -> Mono.<Void>create(done -> closeQuietly(ch, done::success)))
                 .toList();
         return Mono.when(closing);
     }
@@ -253,6 +258,7 @@ final class NamespaceLoopResources {
                 if (loop.isTerminated() || now > deadline) {
                     ending.remove(loop);
                     loops.retired(loop);
+                    closeLeftOn(loop);
                 }
             });
             synchronized (this) {
@@ -262,6 +268,17 @@ final class NamespaceLoopResources {
                 }
             }
         }, 10, 10, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A channel whose registration reached the fenced loop after it was fenced, and that the loop's end
+     * did not close: its descriptor is closed here (at home), and it is forgotten.
+     */
+    private void closeLeftOn(IoEventLoop ended) {
+        channels.stream().filter(ch -> hasLoop(ch) && ch.eventLoop() == ended && ch.isOpen()).forEach(ch -> {
+            ch.unsafe().closeForcibly();
+            channels.remove(ch);
+        });
     }
 
     /**
@@ -293,18 +310,60 @@ final class NamespaceLoopResources {
         } catch (RuntimeException e) {
             // fall through: closed where it is
         }
+        closeOnceTold(ch, why, done, System.nanoTime() + TOLD_WITHIN);
+    }
+
+    private static final long TOLD_WITHIN = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * A channel still in its bind or connect is closed only once Reactor Netty has told its subscriber
+     * (it does so when the channel turns active, a task that may still be queued on the fenced loop):
+     * closed before, the bind's success would be lost and the subscriber would wait for ever. It is
+     * looked at again every 10 ms on its loop, for at most a second (a channel that never gets a
+     * connection, a DNS socket, is closed then). The fenced loop ends only after this.
+     */
+    private void closeOnceTold(Channel ch, Throwable why, Runnable done, long deadline) {
+        if (ChannelOperations.get(ch) == null && ch.isOpen() && System.nanoTime() < deadline) {
+            try {
+                ch.eventLoop().schedule(() -> closeOnceTold(ch, why, done, deadline), 10, TimeUnit.MILLISECONDS);
+                return;
+            } catch (RuntimeException rejected) {
+                // the loop is ending already: closed now
+            }
+        }
         if (ChannelOperations.get(ch) != null) {
             ch.pipeline().fireExceptionCaught(why);
         }
         closeQuietly(ch, done);
     }
 
-    private static void closeQuietly(Channel ch, Runnable done) {
+    /**
+     * Closes {@code ch} and runs {@code done} once it is closed, whatever fails. A channel that was made
+     * but never registered (Reactor Netty closes it forcibly when its set-up fails, without completing
+     * its close future) cannot {@code close()}: its descriptor is closed and it is forgotten.
+     */
+    private void closeQuietly(Channel ch, Runnable done) {
+        if (!ch.isRegistered() && !hasLoop(ch)) {
+            ch.unsafe().closeForcibly();
+            channels.remove(ch);
+            done.run();
+            return;
+        }
         try {
             ch.close().addListener(f -> done.run());
-        } catch (RuntimeException notRegistered) {
+        } catch (RuntimeException e) {
             ch.unsafe().closeForcibly();
+            channels.remove(ch);
             done.run();
+        }
+    }
+
+    private static boolean hasLoop(Channel ch) {
+        try {
+            ch.eventLoop();
+            return true;
+        } catch (IllegalStateException never) {
+            return false;
         }
     }
 
@@ -320,8 +379,15 @@ final class NamespaceLoopResources {
         return Mono.defer(() -> {
             CompletableFuture<Void> done = new CompletableFuture<>();
             // Every channel first (the loops' own shutdown does not reliably close accepted ones), then the loops.
-            channels.close().addListener(closed ->
-                    loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete(null)));
+            List<Channel> open = List.copyOf(channels);
+            AtomicInteger left = new AtomicInteger(open.size() + 1);
+            Runnable oneClosed = () -> {
+                if (left.decrementAndGet() == 0) {
+                    loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete(null));
+                }
+            };
+            open.forEach(ch -> closeQuietly(ch, oneClosed));
+            oneClosed.run();
             return Mono.fromFuture(done);
         });
     }

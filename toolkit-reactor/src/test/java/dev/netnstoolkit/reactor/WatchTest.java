@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.netty.tcp.TcpClient;
@@ -148,21 +149,51 @@ class WatchTest {
     }
 
     @Test
-    void twoHundredNamespacesAddedAndDeletedWithIpBatchAreServedThenReleasedToTheBaseline() throws Exception {
+    void aThousandNamespacesAddedAtOnceWithIpBatchAreAllServedThenReleasedToTheBaseline() throws Exception {
         String p = netns.prefix();
-        List<ServingEvent> seen = new CopyOnWriteArrayList<>();
-        Sinks.Empty<Void> stop = Sinks.empty();
-        int threadsBefore = ProcessAudit.threadCount();
-        toolkit.serve(toolkit.watch(RUN, p).takeUntilOther(stop.asMono()),
-                TcpServer.create().host("0.0.0.0").port(PORT)).subscribe(seen::add);
-        batch(IntStream.range(0, 200).mapToObj(i -> "netns add " + p + "c" + i).toList());
-        awaitSize(seen, 200);
-        assertThat(seen).allMatch(e -> e instanceof ServingEvent.Serving);
-        batch(IntStream.range(0, 200).mapToObj(i -> "netns delete " + p + "c" + i).toList());
-        awaitSize(seen, 400);
-        assertThat(seen.subList(200, 400)).allMatch(e -> e instanceof ServingEvent.Stopped);
-        assertThat(ProcessAudit.threadCount()).isLessThanOrEqualTo(threadsBefore + 2); // the parallel timer, at most
-        stop.tryEmitEmpty();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        Netns metered = Netns.builder().loopThreads(2).dedicatedThreads(1).meterRegistry(meters).build();
+        try {
+            List<ServingEvent> seen = new CopyOnWriteArrayList<>();
+            Sinks.Empty<Void> stop = Sinks.empty();
+            metered.serve(metered.watch(RUN, p).takeUntilOther(stop.asMono()),
+                    TcpServer.create().host("0.0.0.0").port(PORT)).subscribe(seen::add);
+            // one namespace first, so that whatever the first bind loads once is in the baseline
+            batch(List.of("netns add " + p + "warm"));
+            awaitSize(seen, 1);
+            batch(List.of("netns delete " + p + "warm"));
+            awaitSize(seen, 2);
+            int fds = awaitFds(ProcessAudit.openFdCount());
+            int threads = ProcessAudit.threadCount();
+            int meterCount = meters.getMeters().size();
+
+            batch(IntStream.range(0, 1000).mapToObj(i -> "netns add " + p + "c" + i).toList());
+            awaitSize(seen, 1002);
+            assertThat(seen.subList(2, 1002)).allMatch(e -> e instanceof ServingEvent.Serving);
+            assertThat(meters.getMeters().size()).isGreaterThan(meterCount); // the binds' switches were metered per namespace
+            batch(IntStream.range(0, 1000).mapToObj(i -> "netns delete " + p + "c" + i).toList());
+            awaitSize(seen, 2002);
+            assertThat(seen.subList(1002, 2002)).allMatch(e -> e instanceof ServingEvent.Stopped);
+
+            assertThat(awaitFds(fds)).isEqualTo(fds);
+            assertThat(meters.getMeters().size()).isEqualTo(meterCount);
+            assertThat(ProcessAudit.threadCount()).isLessThanOrEqualTo(threads);
+            assertThat(ProcessAudit.threadsAwayFromHome()).isEmpty();
+            assertThat(ProcessAudit.socketsOutsideHome()).isEmpty();
+            stop.tryEmitEmpty();
+        } finally {
+            metered.disposeNow();
+        }
+    }
+
+    /** The open descriptor count once it has settled at {@code expected} (closes complete on the loops), or as it is after 2 s. */
+    private static int awaitFds(int expected) throws InterruptedException {
+        int now = ProcessAudit.openFdCount();
+        for (int i = 0; i < 100 && now != expected; i++) {
+            Thread.sleep(20);
+            now = ProcessAudit.openFdCount();
+        }
+        return now;
     }
 
     private static void batch(List<String> commands) throws IOException {

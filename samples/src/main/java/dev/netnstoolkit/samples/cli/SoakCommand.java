@@ -232,13 +232,21 @@ final class SoakCommand implements Callable<Integer> {
             thread = new Thread(() -> {
                 for (int i = 0; i < churn && System.nanoTime() < end; i++) {
                     try {
+                        long servedBefore = servedCount.get() + failedCount.get();
                         NetNamespace ns = owned.create("churn-" + i);
                         made.add(prefix + i);
+                        // every other one lives until the watch has served it (at most 1 s); the rest go at once
+                        for (int w = 0; i % 2 == 0 && w < 100 && servedCount.get() + failedCount.get() == servedBefore; w++) {
+                            Thread.sleep(10);
+                        }
                         owned.delete(ns);
                         ns.close();
                         cycles.incrementAndGet();
                     } catch (RuntimeException e) {
                         record("churn", e).subscribe();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
                     }
                 }
             }, "ntk-soak-churn");

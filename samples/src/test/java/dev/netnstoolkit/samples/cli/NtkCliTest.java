@@ -129,15 +129,18 @@ class NtkCliTest {
     void soakShortFormAcross100NamespacesEndsClean() throws Exception {
         Invariants.Snapshot before = Invariants.snapshot();
         // The long form is `ntk soak --duration S`; this one is bounded to a few seconds of traffic, with
-        // about one switch back home in a hundred failing (so dozens of workers retire under the traffic).
-        Run r = ntk(null, "soak", "--duration", "4", "--count", "100", "--fault-rate", "0.01", "--prefix", netns.prefix() + "soak-");
+        // about one switch back home in a hundred failing (so dozens of workers retire under the traffic),
+        // and namespaces created and deleted one after another while a watch serves in each it sees.
+        Run r = ntk(null, "soak", "--duration", "4", "--count", "100", "--fault-rate", "0.01", "--churn", "100",
+                "--prefix", netns.prefix() + "soak-");
         assertThat(r.out()).as(r.err()).contains("soak: OK");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("mismatches 0, untyped errors 0").contains("threads outside home 0")
                 .containsPattern("tcp ok=[1-9]").containsPattern("udp ok=[1-9]").containsPattern("http ok=[1-9]")
                 .containsPattern("cancelled-connect ok=[1-9]").containsPattern("namespaces re-created mid-flight: [1-9]")
                 .containsPattern("switch-back faults injected: [1-9]").containsPattern("workers retired: [1-9]")
-                .containsPattern("loops fenced: [1-9]");
+                .containsPattern("loops fenced: [1-9]")
+                .containsPattern("churn: [1-9][0-9]* namespaces created and deleted; the watch served [1-9]");
         before.assertClean(netns.prefix());
     }
 
