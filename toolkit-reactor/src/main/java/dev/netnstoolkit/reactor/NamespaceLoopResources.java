@@ -21,12 +21,10 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
-import reactor.netty.channel.ChannelOperations;
 import reactor.netty.resources.LoopResources;
 
 import java.util.List;
@@ -46,14 +44,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * which ends Netty's read loop: in Netty 4.2 that loop otherwise reads again after a handler closed the
  * channel from {@code channelRead}, on a descriptor number another thread may have reused.
  *
- * <p>A loop that cannot switch back home is fenced at once (no new work reaches it) and the keeper,
- * at home, replaces it, moves its listeners to a loop at home where they go on listening, and closes its
- * other channels (connections, UDP sockets) with {@code close()}, so closeFuture completes and pools and
- * observers hear it. Then the fenced loop ends.
+ * <p>A loop that cannot switch back home is fenced: {@link LoopFencing}.
  */
 final class NamespaceLoopResources {
-
-    private static final System.Logger LOG = System.getLogger(NamespaceLoopResources.class.getName());
 
     /** The namespace a channel was created in; set on every channel a view creates. */
     static final AttributeKey<NetNamespace> NAMESPACE = AttributeKey.valueOf("ntk.namespace");
@@ -64,6 +57,7 @@ final class NamespaceLoopResources {
     private final LoopGroup loops;
     private final ChannelGroup channels;
     private final Scheduler onLoops;
+    private final LoopFencing fencing;
 
     NamespaceLoopResources(NamespaceScheduler scheduler, int threads) {
         this.scheduler = scheduler;
@@ -73,6 +67,7 @@ final class NamespaceLoopResources {
         // ImmediateEventExecutor: the group's close future never starts Netty's global executor lazily.
         this.channels = new DefaultChannelGroup("ntk-channels", ImmediateEventExecutor.INSTANCE);
         this.onLoops = Schedulers.fromExecutor(loops);
+        this.fencing = new LoopFencing(scheduler, this.loops, this);
     }
 
     /** The view for one namespace; only the toolkit configures transports with it (with the namespace's resolver). */
@@ -180,101 +175,20 @@ final class NamespaceLoopResources {
         return Mono.when(closing);
     }
 
-    // ---------------------------------------------------------------- fencing
+    // ---------------------------------------------------------------- fencing (LoopFencing)
 
-    /**
-     * On the stranded loop itself: out of rotation at once, the rest is the keeper's. Only memory
-     * operations here: nothing that logs, starts a thread or blocks.
-     */
+    /** On the stranded loop itself: out of rotation at once, the rest is the keeper's ({@link LoopFencing}). */
     void fenceCurrentLoop(NetNamespace ns, ThreadStrandedException e) {
-        for (IoEventLoop loop : loops.allLoops()) {
-            if (loop.inEventLoop() && loops.fence(loop)) {
-                scheduler.keeper().report(() -> retire(loop, ns, e));
-                return;
-            }
-        }
+        fencing.fenceCurrentLoop(ns, e);
     }
 
-    /** On the keeper, at home: count, log, replace, move the loop's channels home and close them, end the loop. */
-    private void retire(IoEventLoop fenced, NetNamespace ns, ThreadStrandedException e) {
-        scheduler.countFencedLoop();
-        scheduler.meteredSwitch().stranded(ns, e);
-        IoEventLoop fresh = loops.replace(fenced);
-        LOG.log(System.Logger.Level.ERROR, "FENCED: " + e.getMessage() + "; " + (fresh != null
-                ? "replaced by a new loop" : "not replaced, " + loops.size() + " loops left")
-                + " (fenced so far: " + scheduler.fencedLoops() + ")");
-        List<Channel> affected = channels.stream().filter(ch -> ch.isRegistered() && ch.eventLoop() == fenced).toList();
-        AtomicInteger left = new AtomicInteger(affected.size() + 1);
-        CompletableFuture<Void> moved = new CompletableFuture<>();
-        Runnable oneDone = () -> {
-            if (left.decrementAndGet() == 0) {
-                moved.complete(null);
-            }
-        };
-        ThreadStrandedException told = ThreadStrandedException.notice("closed: its event loop could not switch back home from "
-                + ns.label() + " and was fenced off (" + e.getMessage() + ")", ns.label());
-        for (Channel ch : affected) {
-            retireChannel(ch, told, oneDone);
-        }
-        oneDone.run();
-        // Nothing here waits: the keeper must be free for the next stranded thread (a group with every
-        // loop fenced and none replaced yet refuses all work).
-        moved.orTimeout(10, TimeUnit.SECONDS)
-                .whenComplete((v, timeout) -> scheduler.keeper().report(() -> end(fenced, timeout != null)));
+    /** The tracked channels registered on {@code loop} now. */
+    List<Channel> channelsOn(IoEventLoop loop) {
+        return channels.stream().filter(ch -> ch.isRegistered() && ch.eventLoop() == loop).toList();
     }
 
-    /**
-     * On the keeper, once the fenced loop's channels have moved or closed: let it end, gracefully. A
-     * channel whose registration was already queued on the loop when it was fenced arrives there late;
-     * the quiet period lets it arrive, and the loop's shutdown then closes it with the rest, so no
-     * Reactor Netty connection is left bound to a loop that has ended (its cancel would be rejected).
-     */
-    private void end(IoEventLoop fenced, boolean timedOut) {
-        if (timedOut) {
-            LOG.log(System.Logger.Level.WARNING, "FENCED: not every channel of the fenced loop moved within 10 s");
-        }
-        ending.put(fenced, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
-        watchEnding();
-        fenced.shutdownGracefully(1, 10, TimeUnit.SECONDS);
-    }
-
-    /**
-     * The loops being ended, counted out of the group once terminated. A loop's termination notifies
-     * Netty's listeners (a resolver group's, say) through GlobalEventExecutor, which starts its thread
-     * from whoever calls it when it is idle: from a fenced loop, that thread would start outside home.
-     * While loops are ending, a periodic task (scheduled from here, at home) keeps that executor running,
-     * so the fenced threads only ever hand it work; it also notices each termination.
-     */
-    private final java.util.Map<IoEventLoop, Long> ending = new java.util.concurrent.ConcurrentHashMap<>();
-    private io.netty.util.concurrent.ScheduledFuture<?> endingWatch;
-
-    private synchronized void watchEnding() {
-        if (endingWatch != null && !endingWatch.isDone()) {
-            return;
-        }
-        endingWatch = GlobalEventExecutor.INSTANCE.scheduleAtFixedRate(() -> {
-            long now = System.nanoTime();
-            ending.forEach((loop, deadline) -> {
-                if (loop.isTerminated() || now > deadline) {
-                    ending.remove(loop);
-                    loops.retired(loop);
-                    closeLeftOn(loop);
-                }
-            });
-            synchronized (this) {
-                if (ending.isEmpty() && endingWatch != null) {
-                    endingWatch.cancel(false);
-                    endingWatch = null;
-                }
-            }
-        }, 10, 10, TimeUnit.MILLISECONDS);
-    }
-
-    /**
-     * A channel whose registration reached the fenced loop after it was fenced, and that the loop's end
-     * did not close: its descriptor is closed here (at home), and it is forgotten.
-     */
-    private void closeLeftOn(IoEventLoop ended) {
+    /** Channels on an ended loop that its end did not close: their descriptors are closed, and they are forgotten. */
+    void closeLeftOn(IoEventLoop ended) {
         channels.stream().filter(ch -> hasLoop(ch) && ch.eventLoop() == ended && ch.isOpen()).forEach(ch -> {
             ch.unsafe().closeForcibly();
             channels.remove(ch);
@@ -282,67 +196,11 @@ final class NamespaceLoopResources {
     }
 
     /**
-     * A listener is moved: deregistered from the fenced loop and registered on a loop at home, where it
-     * goes on listening (it has nothing in flight). Any other channel is told why (a Reactor Netty
-     * connection's subscribers get the error) and closed with {@code close()}, so its closeFuture
-     * completes and pools and observers hear it; Netty runs that close on the channel's own loop, the
-     * fenced one, before it ends (a connection cannot move: Reactor Netty's inbound keeps the loop it was
-     * made on). Every path ends in {@code done}, whatever fails.
-     */
-    private void retireChannel(Channel ch, Throwable why, Runnable done) {
-        try {
-            if (ch instanceof ServerChannel && ch.isOpen()) {
-                IoEventLoop target = loops.next(); // throws when no loop at home is left: then closed below
-                ch.deregister().addListener(d -> {
-                    if (!d.isSuccess()) {
-                        closeQuietly(ch, done);
-                        return;
-                    }
-                    target.register(ch).addListener(r -> {
-                        if (!r.isSuccess()) {
-                            ch.unsafe().closeForcibly(); // registered nowhere: only the descriptor is left to close
-                        }
-                        done.run();
-                    });
-                });
-                return;
-            }
-        } catch (RuntimeException e) {
-            // fall through: closed where it is
-        }
-        closeOnceTold(ch, why, done, System.nanoTime() + TOLD_WITHIN);
-    }
-
-    private static final long TOLD_WITHIN = TimeUnit.SECONDS.toNanos(1);
-
-    /**
-     * A channel still in its bind or connect is closed only once Reactor Netty has told its subscriber
-     * (it does so when the channel turns active, a task that may still be queued on the fenced loop):
-     * closed before, the bind's success would be lost and the subscriber would wait for ever. It is
-     * looked at again every 10 ms on its loop, for at most a second (a channel that never gets a
-     * connection, a DNS socket, is closed then). The fenced loop ends only after this.
-     */
-    private void closeOnceTold(Channel ch, Throwable why, Runnable done, long deadline) {
-        if (ChannelOperations.get(ch) == null && ch.isOpen() && System.nanoTime() < deadline) {
-            try {
-                ch.eventLoop().schedule(() -> closeOnceTold(ch, why, done, deadline), 10, TimeUnit.MILLISECONDS);
-                return;
-            } catch (RuntimeException rejected) {
-                // the loop is ending already: closed now
-            }
-        }
-        if (ChannelOperations.get(ch) != null) {
-            ch.pipeline().fireExceptionCaught(why);
-        }
-        closeQuietly(ch, done);
-    }
-
-    /**
      * Closes {@code ch} and runs {@code done} once it is closed, whatever fails. A channel that was made
      * but never registered (Reactor Netty closes it forcibly when its set-up fails, without completing
      * its close future) cannot {@code close()}: its descriptor is closed and it is forgotten.
      */
-    private void closeQuietly(Channel ch, Runnable done) {
+    void closeQuietly(Channel ch, Runnable done) {
         if (!ch.isRegistered() && !hasLoop(ch)) {
             ch.unsafe().closeForcibly();
             channels.remove(ch);

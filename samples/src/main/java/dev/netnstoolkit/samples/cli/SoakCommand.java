@@ -133,7 +133,9 @@ final class SoakCommand implements Callable<Integer> {
                                 .doFinally(s -> inFlight.remove(id));
                     }, concurrency)
                     .subscribe();
-            Churn churning = churn > 0 ? new Churn(netns, owned, made, end) : null;
+            SoakChurn churning = churn > 0 ? new SoakChurn(netns, owned, made, churn, end, TCP + 1,
+                    e -> untyped.computeIfAbsent("churn " + e.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet(),
+                    e -> record("churn", e).subscribe()) : null;
             while (System.nanoTime() < end) {
                 Thread.sleep(200);
                 // delete and re-create one namespace under the traffic: the old one lives on through its handle
@@ -148,8 +150,8 @@ final class SoakCommand implements Callable<Integer> {
                 old.close();
                 recreated++;
             }
-            if (churning != null) {
-                churning.finish();
+            if (churning != null && !churning.finish()) {
+                mismatches.incrementAndGet();
             }
             while (!traffic.isDisposed()) {
                 Thread.sleep(50);
@@ -201,73 +203,6 @@ final class SoakCommand implements Callable<Integer> {
         boolean ok = mismatches.get() == 0 && untyped.isEmpty() && away.isEmpty() && fds == fdsAtStart && pinned.isEmpty() && stray == 0;
         System.out.println(ok ? "soak: OK" : "soak: FAILED");
         return ok ? 0 : 1;
-    }
-
-    /**
-     * Namespace churn through the watch: a thread at home creates and deletes namespaces one after
-     * another while {@code serve(watch(...))} binds TCP in each it sees and releases it when it goes. At
-     * the end every namespace served must have been stopped, and nothing may be left open.
-     */
-    private final class Churn {
-        private final Thread thread;
-        private final Disposable serving;
-        private final AtomicLong servedCount = new AtomicLong();
-        private final AtomicLong stoppedCount = new AtomicLong();
-        private final AtomicLong failedCount = new AtomicLong();
-        private final AtomicLong cycles = new AtomicLong();
-
-        Churn(Netns netns, OwnedNamespaces owned, Set<String> made, long end) {
-            String prefix = owned.prefix() + "churn-";
-            serving = netns.serve(netns.watch(java.nio.file.Path.of(NamespaceRegistry.runDir()), prefix),
-                    ns -> netns.bind(ns, reactor.netty.tcp.TcpServer.create().host("127.0.0.1").port(TCP + 1)))
-                    .subscribe(e -> {
-                        if (e instanceof dev.netnstoolkit.reactor.ServingEvent.Serving) {
-                            servedCount.incrementAndGet();
-                        } else if (e instanceof dev.netnstoolkit.reactor.ServingEvent.Stopped) {
-                            stoppedCount.incrementAndGet();
-                        } else {
-                            failedCount.incrementAndGet();
-                        }
-                    }, e -> untyped.computeIfAbsent("churn watch " + e, k -> new AtomicLong()).incrementAndGet());
-            thread = new Thread(() -> {
-                for (int i = 0; i < churn && System.nanoTime() < end; i++) {
-                    try {
-                        long servedBefore = servedCount.get() + failedCount.get();
-                        NetNamespace ns = owned.create("churn-" + i);
-                        made.add(prefix + i);
-                        // every other one lives until the watch has served it (at most 1 s); the rest go at once
-                        for (int w = 0; i % 2 == 0 && w < 100 && servedCount.get() + failedCount.get() == servedBefore; w++) {
-                            Thread.sleep(10);
-                        }
-                        owned.delete(ns);
-                        ns.close();
-                        cycles.incrementAndGet();
-                    } catch (RuntimeException e) {
-                        record("churn", e).subscribe();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
-                }
-            }, "ntk-soak-churn");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        /** Waits for the churn to end and the watch to catch up (every served namespace stopped). */
-        void finish() throws InterruptedException {
-            thread.join();
-            for (int i = 0; i < 500 && servedCount.get() != stoppedCount.get(); i++) {
-                Thread.sleep(20);
-            }
-            serving.dispose();
-            System.out.println("churn: " + cycles.get() + " namespaces created and deleted; the watch served " + servedCount.get()
-                    + ", stopped " + stoppedCount.get() + ", could not serve " + failedCount.get() + " (gone before the bind)");
-            if (servedCount.get() != stoppedCount.get()) {
-                mismatches.incrementAndGet();
-                System.out.println("churn: served and stopped differ");
-            }
-        }
     }
 
     interface Step {
