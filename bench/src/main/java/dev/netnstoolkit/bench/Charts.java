@@ -44,11 +44,11 @@ final class Charts {
 
         List<String> names = new ArrayList<>();
         List<Double> ratios = new ArrayList<>();
-        for (String key : List.of("tcp_connect_close", "http_keepalive", "create_delete")) {
-            Map<String, Object> m = (Map<String, Object>) json.get(key);
-            if (m != null) {
+        for (String key : List.of("socket_inline_vs_raw", "socket_call_vs_raw", "tcp_connect_close", "tcp_connect_vs_go",
+                "http_keepalive", "create_delete", "batch_create")) {
+            if (json.get(key) instanceof Map<?, ?> m) {
                 names.add(key.replace('_', ' '));
-                ratios.add(((Number) m.get("ratio")).doubleValue());
+                ratios.add(((Number) m.get("ratio_median")).doubleValue());
             }
         }
         CategoryChart bars = new CategoryChartBuilder().width(800).height(400).title("Toolkit / baseline (same run)")

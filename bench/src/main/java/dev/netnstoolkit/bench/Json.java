@@ -11,6 +11,10 @@ final class Json {
     private Json() {
     }
 
+    /** JSON text written as it is (a document another program wrote). */
+    record Raw(String text) {
+    }
+
     static String write(Object o) {
         StringBuilder sb = new StringBuilder();
         write(o, sb, "");
@@ -18,7 +22,9 @@ final class Json {
     }
 
     private static void write(Object o, StringBuilder sb, String indent) {
-        if (o instanceof Map<?, ?> m) {
+        if (o instanceof Raw raw) {
+            sb.append(raw.text());
+        } else if (o instanceof Map<?, ?> m) {
             sb.append("{\n");
             Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
             while (it.hasNext()) {

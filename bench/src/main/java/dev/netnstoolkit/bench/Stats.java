@@ -30,4 +30,16 @@ final class Stats {
     static long[] concat(List<long[]> parts) {
         return parts.stream().flatMapToLong(Arrays::stream).toArray();
     }
+
+    /** The q-quantile (0..1) of values, interpolated between the nearest ranks; NaN if empty. */
+    static double quantile(List<Double> values, double q) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        double pos = q * (v.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = (int) Math.ceil(pos);
+        return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+    }
 }

@@ -8,9 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
@@ -145,6 +148,73 @@ public final class NamespaceRegistry {
                 backend.removeName(path);
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Creates every name of {@code names} as {@link #create(String, CreateOptions)} does, side by side on
+     * as many threads of the switch as there are cores (never one thread per namespace: each thread
+     * creates one after another, switching back home in between). All or nothing: if one cannot be
+     * created, every namespace this call made is deleted and the first failure is thrown, the others
+     * suppressed in it. The handles come back in the order of {@code names}.
+     *
+     * @throws InvalidNamespaceNameException if a name is invalid (before anything is made)
+     * @throws IllegalArgumentException if a name appears twice (before anything is made)
+     * @throws NamespaceAlreadyExistsException if a name is taken (nothing of this call is left)
+     */
+    public List<NetNamespace> createAll(List<String> names, CreateOptions options) {
+        Objects.requireNonNull(options, "options");
+        List<String> paths = names.stream().map(Names::pathOf).toList();
+        if (new HashSet<>(paths).size() != paths.size()) {
+            throw new IllegalArgumentException("createAll: a name appears more than once in " + names.size() + " names");
+        }
+        if (names.isEmpty()) {
+            return List.of();
+        }
+        backend.prepareRunDir(Names.RUN_DIR);
+        AtomicInteger next = new AtomicInteger();
+        AtomicBoolean failed = new AtomicBoolean();
+        boolean[] made = new boolean[names.size()];
+        int threads = Math.min(names.size(), Math.max(1, Runtime.getRuntime().availableProcessors()));
+        List<NetNamespace> handles = new ArrayList<>(names.size());
+        try {
+            sw.onNewThreads("ntk-create", threads, () -> {
+                for (int i = next.getAndIncrement(); i < names.size() && !failed.get(); i = next.getAndIncrement()) {
+                    String name = names.get(i);
+                    String path = paths.get(i);
+                    try {
+                        backend.createNameFile(path);
+                        made[i] = true; // from here on, the clean-up removes it whatever happens next
+                        sw.runInNewNamespace(name, () -> {
+                            if (options.loopbackUp()) {
+                                backend.loopbackUp(name);
+                            }
+                            backend.bindThreadNamespace(path);
+                            return null;
+                        });
+                    } catch (Throwable e) {
+                        failed.set(true);
+                        throw e;
+                    }
+                }
+                return null;
+            });
+            for (int i = 0; i < names.size(); i++) {
+                handles.add(openAt(paths.get(i), names.get(i), false));
+            }
+            return handles;
+        } catch (Throwable e) {
+            handles.forEach(NetNamespace::close);
+            for (int i = 0; i < names.size(); i++) {
+                if (made[i]) {
+                    try {
+                        backend.removeName(paths.get(i));
+                    } catch (RuntimeException cleanup) {
+                        e.addSuppressed(cleanup);
+                    }
+                }
             }
             throw e;
         }

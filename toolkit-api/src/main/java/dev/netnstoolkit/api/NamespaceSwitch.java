@@ -6,6 +6,9 @@ import dev.netnstoolkit.api.spi.NamespaceFd;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 
@@ -196,41 +199,68 @@ public final class NamespaceSwitch {
      * at home, gets the {@link ThreadStrandedException}.
      */
     <T> T onNewThread(String name, Callable<T> body) {
-        Object[] outcome = new Object[2];
-        Thread t = new Thread(() -> {
-            try {
-                adoptCurrentThread();
-                outcome[0] = body.call();
-            } catch (Throwable e) {
-                outcome[1] = e;
+        Object[] result = new Object[1];
+        onNewThreads(name, 1, () -> {
+            result[0] = body.call();
+            return null;
+        });
+        @SuppressWarnings("unchecked")
+        T value = (T) result[0];
+        return value;
+    }
+
+    /**
+     * Runs {@code body} on {@code count} new platform threads owned by this switch, side by side, each
+     * ending right after; returns once all have ended (the caller is never switched and waits
+     * uninterruptibly). The first failure is thrown, the others suppressed in it; an error starting a
+     * thread is one (the threads started still run to their end).
+     */
+    void onNewThreads(String name, int count, Callable<Void> body) {
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>(count);
+        try {
+            for (int i = 0; i < count; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        adoptCurrentThread();
+                        body.call();
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }, count == 1 ? name : name + "-" + i);
+                t.setDaemon(true);
+                t.start();
+                threads.add(t);
             }
-        }, name);
-        t.setDaemon(true);
-        t.start();
+        } catch (Throwable cannotStart) { // OutOfMemoryError: unable to create native thread, say
+            failures.add(cannotStart);
+        }
         boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        if (outcome[1] instanceof RuntimeException e) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        Throwable first = failures.get(0);
+        failures.subList(1, failures.size()).forEach(first::addSuppressed);
+        if (first instanceof RuntimeException e) {
             throw e;
         }
-        if (outcome[1] instanceof Error e) {
+        if (first instanceof Error e) {
             throw e;
         }
-        if (outcome[1] != null) {
-            throw new IllegalStateException(name + " failed: " + ((Throwable) outcome[1]).getMessage(), (Throwable) outcome[1]);
-        }
-        @SuppressWarnings("unchecked")
-        T result = (T) outcome[0];
-        return result;
+        throw new IllegalStateException(name + " failed: " + first.getMessage(), first);
     }
 
     private Owned ownedState(String target) {

@@ -2,7 +2,6 @@ package dev.netnstoolkit.reactor;
 
 import dev.netnstoolkit.api.ClosedNamespaceException;
 import dev.netnstoolkit.api.NetNamespace;
-import io.netty.resolver.dns.DnsAddressResolverGroup;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.resources.ConnectionProvider;
@@ -21,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class NamespaceClients {
 
     /** One handle's clients. */
-    record PerNamespace(ConnectionProvider pooled, ConnectionProvider unpooled, DnsAddressResolverGroup resolver) {
+    record PerNamespace(ConnectionProvider pooled, ConnectionProvider unpooled, LazyResolverGroup resolver) {
         Mono<Void> disposeLater() {
             return pooled.disposeLater().onErrorResume(e -> Mono.empty()).doFinally(s -> resolver.close());
         }
@@ -60,7 +59,7 @@ final class NamespaceClients {
                     .pendingAcquireMaxCount(pendingAcquires).build();
             made = new PerNamespace(new LoopConnectionProvider(pool, ns, onLoops),
                     new LoopConnectionProvider(ConnectionProvider.newConnection(), ns, onLoops),
-                    NamespaceDns.resolverGroup(ns, loops.in(ns)));
+                    new LazyResolverGroup(NamespaceDns.resolverGroup(ns, loops.in(ns))));
             byHandle.put(key, made);
         }
         ns.onClose(() -> release(key, made));

@@ -299,6 +299,29 @@ class NetnsTest {
     }
 
     @Test
+    void aClientThatOnlyConnectsToIpLiteralsHoldsNoDnsSocketUntilANameMustBeResolved() throws IOException {
+        NetNamespace ns = netns.create();
+        String name = ns.name().orElseThrow();
+        Path dir = Files.createDirectories(Path.of(NamespaceDns.ETC_NETNS, name));
+        etcDirs.add(dir);
+        Files.writeString(dir.resolve("resolv.conf"), "nameserver 127.0.0.1\n"); // no query leaves the namespace
+        Files.writeString(dir.resolve("hosts"), "127.0.0.1 ntk-lazy.test\n");
+        DisposableServer server = toolkit.bind(Flux.just(ns), HttpServer.create().host("127.0.0.1").port(PORT)
+                .handle((req, res) -> res.sendString(Mono.just("ok")))).blockLast(Duration.ofSeconds(10));
+        HttpClient client = toolkit.httpClient(ns);
+        for (int i = 0; i < 3; i++) {
+            assertThat(client.get().uri("http://127.0.0.1:" + PORT + "/").responseContent().aggregate().asString()
+                    .block(Duration.ofSeconds(10))).isEqualTo("ok");
+        }
+        assertThat(Commands.ok("ip", "netns", "exec", name, "ss", "-Hua")).as("UDP sockets in " + name).isBlank();
+        // a name: now the namespace's resolver is made, with its socket
+        assertThat(client.get().uri("http://ntk-lazy.test:" + PORT + "/").responseContent().aggregate().asString()
+                .block(Duration.ofSeconds(10))).isEqualTo("ok");
+        assertThat(Commands.ok("ip", "netns", "exec", name, "ss", "-Hua")).as("UDP sockets in " + name).isNotBlank();
+        server.disposeNow();
+    }
+
+    @Test
     void twoHundredNamespacesServeTcpUdpHttpOnTheSamePortWithoutMoreThreads() {
         serveAndCheck(netns.create(2)); // warm-up: lazily started JVM and Reactor threads (e.g. the timeouts' parallel timer)
         netns.cleanUp();

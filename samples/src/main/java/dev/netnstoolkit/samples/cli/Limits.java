@@ -24,4 +24,16 @@ final class Limits {
         }
         return -1;
     }
+
+    /**
+     * Refuses, in one line, a run that needs more descriptors than the limit allows: how many it needs,
+     * the limit, what to do. {@code why} says what the descriptors are for.
+     */
+    static void requireDescriptors(String what, long needed, String why) {
+        long limit = openFiles();
+        if (limit > 0 && needed > limit) {
+            throw new IllegalArgumentException(what + " needs about " + needed + " open descriptors (" + why
+                    + "); the limit is " + limit + ": raise it (ulimit -n) or ask for fewer");
+        }
+    }
 }

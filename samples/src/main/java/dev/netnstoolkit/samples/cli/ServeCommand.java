@@ -83,6 +83,10 @@ final class ServeCommand implements Callable<Integer> {
                 names.add(which.prefix.prefix + i);
             }
         }
+        int perNamespace = 1 + (int) java.util.stream.Stream.of(tcpPort, udpPort, httpPort).filter(java.util.Objects::nonNull).count();
+        Limits.requireDescriptors("serve in " + names.size() + " namespaces", (long) names.size() * perNamespace + 200,
+                perNamespace + " per namespace (its handle and a listener per protocol) and about 200 for the JVM and the "
+                        + "connections being served");
         NamespaceRegistry registry = NamespaceRegistry.system();
         List<NetNamespace> spaces = new ArrayList<>();
         Netns netns = null;

@@ -32,6 +32,16 @@ final class TourCommand implements Callable<Integer> {
     @Option(names = "--count", defaultValue = "100", description = "Namespaces to create (default ${DEFAULT-VALUE}).")
     int count;
 
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures to FILE as JSON (for the bench harness).")
+    java.nio.file.Path json;
+
+    /** Namespaces checked at once: their TCP, UDP and HTTP checks run side by side. */
+    static final int CHECKS_IN_FLIGHT = 256;
+    /** Open descriptors that stay per namespace: its handle and three listeners. */
+    static final int FDS_PER_NAMESPACE = 4;
+    /** Descriptors of checks in flight (a TCP connection both ends, a UDP socket, an HTTP connection both ends) and the JVM's own. */
+    static final int FDS_BESIDES = CHECKS_IN_FLIGHT * 5 + 200;
+
     static final int TCP_PORT = 7000;
     static final int UDP_PORT = 7000;
     static final int HTTP_PORT = 8080;
@@ -40,10 +50,14 @@ final class TourCommand implements Callable<Integer> {
     private final List<NetNamespace> created = new ArrayList<>();
 
     @Override
-    public Integer call() {
-        if (count < 1 || count > 10_000) {
-            throw new IllegalArgumentException("--count must be between 1 and 10000, not " + count);
+    public Integer call() throws java.io.IOException {
+        if (count < 1 || count > 100_000) {
+            throw new IllegalArgumentException("--count must be between 1 and 100000, not " + count);
         }
+        Limits.requireDescriptors("tour --count " + count, (long) count * FDS_PER_NAMESPACE + FDS_BESIDES,
+                FDS_PER_NAMESPACE + " per namespace (its handle, TCP, UDP and HTTP listeners) and " + FDS_BESIDES
+                        + " for the checks in flight and the JVM; at this limit --count "
+                        + Math.max(0, (Limits.openFiles() - FDS_BESIDES) / FDS_PER_NAMESPACE) + " fits");
         OwnedNamespaces.reclaimDead(false).forEach(line -> System.out.println("ntk tour: " + line));
         try (OwnedNamespaces owned = OwnedNamespaces.forRun("tour", "ntk tour")) {
             return tour(owned);
@@ -56,15 +70,11 @@ final class TourCommand implements Callable<Integer> {
         }
     }
 
-    private int tour(OwnedNamespaces owned) {
+    private int tour(OwnedNamespaces owned) throws java.io.IOException {
         int threadsBefore = ProcessAudit.threadCount();
+        long heapBefore = usedHeapAfterGc();
         long t0 = System.nanoTime();
-        Progress progress = new Progress("creating namespaces", count);
-        for (int i = 0; i < count; i++) {
-            created.add(owned.create(Integer.toString(i)));
-            progress.step();
-        }
-        progress.done();
+        created.addAll(owned.create(count));
         long createNanos = System.nanoTime() - t0;
 
         Netns netns = Netns.create();
@@ -80,12 +90,13 @@ final class TourCommand implements Callable<Integer> {
             List<String> errors = Collections.synchronizedList(new ArrayList<>());
             Progress checking = new Progress("checking every answer", count);
             long t2 = System.nanoTime();
-            Flux.fromIterable(created).flatMap(ns -> Flux.concat(
+            Flux.fromIterable(created).flatMap(ns -> Flux.merge(
                             check(ns, "tcp", tcpAnswer(netns, ns), ns.label(), tcp, errors),
                             check(ns, "udp", udpAnswer(netns, ns), ns.label() + " ping", udp, errors),
-                            check(ns, "http", netns.httpClient(ns).get().uri("http://127.0.0.1:" + HTTP_PORT + "/")
+                            // one request per namespace: no connection kept open after it
+                            check(ns, "http", netns.httpClient(ns).keepAlive(false).get().uri("http://127.0.0.1:" + HTTP_PORT + "/")
                                     .responseContent().aggregate().asString().map(String::trim), ns.label(), http, errors))
-                    .then().doFinally(sig -> checking.step()), 32)
+                    .then().doFinally(sig -> checking.step()), CHECKS_IN_FLIGHT)
                     .blockLast(Duration.ofSeconds(300));
             checking.done();
             long checkNanos = System.nanoTime() - t2;
@@ -97,6 +108,8 @@ final class TourCommand implements Callable<Integer> {
             int threads = ProcessAudit.threadCount();
             int fds = ProcessAudit.openFdCount();
             List<String> away = ProcessAudit.threadsAwayFromHome();
+            double heapPerNs = Math.max(0, usedHeapAfterGc() - heapBefore) / 1024.0 / count;
+            double answersPerSecond = (tcp.get() + udp.get() + http.get()) / (checkNanos / 1e9);
 
             Table table = new Table();
             table.row("namespaces (created, lo up)", count + String.format(" in %.0f ms (%.2f ms each)", createNanos / 1e6, createNanos / 1e6 / count));
@@ -105,21 +118,37 @@ final class TourCommand implements Callable<Integer> {
             table.row("UDP datagrams, right namespace", udp.get() + " / " + count);
             table.row("HTTP requests, right namespace", http.get() + " / " + count);
             table.row("errors", Integer.toString(errors.size()));
-            table.row("time to check all answers", String.format("%.0f ms (%.0f TCP connects/s alongside UDP and HTTP)",
-                    checkNanos / 1e6, tcp.get() / (checkNanos / 1e9)));
+            table.row("time to check all answers", String.format("%.0f ms (%.0f answers/s, %d namespaces at a time)",
+                    checkNanos / 1e6, answersPerSecond, CHECKS_IN_FLIGHT));
             table.row("JVM threads before / now", threadsBefore + " / " + threads + " (for " + count + " namespaces)");
-            table.row("open fds now", fds + " (per namespace: a handle, 3 listeners, DNS resolver sockets)");
+            table.row("open fds now", fds + String.format(" (%.2f per namespace: its handle and 3 listeners)", (double) fds / count));
+            table.row("heap per namespace", String.format("%.1f KiB (handles, listeners, pools; after GC)", heapPerNs));
             table.row("threads outside home namespace", Integer.toString(away.size()));
             table.print(System.out);
             errors.stream().limit(10).forEach(e -> System.out.println("  error: " + e));
 
             boolean ok = errors.isEmpty() && away.isEmpty() && tcp.get() == count && udp.get() == count && http.get() == count;
+            if (json != null) {
+                java.nio.file.Files.writeString(json, String.format(java.util.Locale.ROOT,
+                        "{\"namespaces\": %d, \"create_ms\": %.1f, \"bring_up_ms\": %.1f, \"check_ms\": %.1f, \"answers_per_s\": %.0f,"
+                                + " \"jvm_threads_before\": %d, \"jvm_threads\": %d, \"open_fds\": %d, \"heap_kib_per_namespace\": %.2f,"
+                                + " \"threads_outside_home\": %d, \"fd_limit\": %d, \"ok\": %b}%n",
+                        count, createNanos / 1e6, bindNanos / 1e6, checkNanos / 1e6, answersPerSecond, threadsBefore, threads, fds,
+                        heapPerNs, away.size(), Limits.openFiles(), ok));
+            }
             System.out.println(ok ? "tour: OK, removing everything it created" : "tour: FAILED " + away);
             return ok ? 0 : 1;
         } finally {
             servers.dispose();
             netns.disposeNow();
         }
+    }
+
+    private static long usedHeapAfterGc() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     private static Mono<String> tcpAnswer(Netns netns, NetNamespace ns) {

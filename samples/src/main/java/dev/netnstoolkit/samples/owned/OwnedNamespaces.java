@@ -100,13 +100,29 @@ public final class OwnedNamespaces implements AutoCloseable {
         }
     }
 
-    /** Creates {@code PREFIX0 .. PREFIX(n-1)}. */
+    /**
+     * Creates {@code PREFIX0 .. PREFIX(n-1)} (lo up), owned by this run, side by side on the cores
+     * ({@link NamespaceRegistry#createAll}): all or none.
+     */
     public List<NetNamespace> create(int n) {
-        List<NetNamespace> list = new ArrayList<>(n);
+        List<String> names = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            list.add(create(Integer.toString(i)));
+            names.add(prefix + i);
         }
-        return list;
+        synchronized (lock) {
+            if (closing) {
+                throw new CancellationException(who + ": stopping, no more namespaces are created");
+            }
+            names.forEach(name -> Owners.mark(name, who.replace(' ', '-')));
+            try {
+                List<NetNamespace> made = registry.createAll(names, dev.netnstoolkit.api.CreateOptions.defaults());
+                made.forEach(ns -> owned.put(ns.name().orElseThrow(), ns));
+                return made;
+            } catch (RuntimeException | Error e) {
+                names.forEach(Owners::unmark); // createAll leaves nothing of its own on failure: nothing to own
+                throw e;
+            }
+        }
     }
 
     /** Deletes a namespace this run made (its handle stays the caller's to close); refuses any other. */

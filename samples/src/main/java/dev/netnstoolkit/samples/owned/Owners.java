@@ -42,10 +42,12 @@ public final class Owners {
 
     /** Writes the marker of {@code name} for this process, before the namespace is created. */
     static void mark(String name, String by) {
-        long pid = ProcessHandle.current().pid();
-        long start = startTimeOf(pid).orElseThrow(() -> new IllegalStateException("cannot read /proc/self/stat"));
+        long pid = SELF_PID;
+        long start = selfStart();
         try {
-            Files.createDirectories(DIR, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            if (!Files.isDirectory(DIR)) {
+                Files.createDirectories(DIR, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            }
             Files.writeString(DIR.resolve(name), "pid=" + pid + " start=" + start + " by=" + by + "\n", StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
         } catch (AccessDeniedException e) {
@@ -102,6 +104,19 @@ public final class Owners {
     }
 
     /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), if the process exists. */
+    private static final long SELF_PID = ProcessHandle.current().pid();
+    private static volatile long selfStart = -1;
+
+    /** This process's start time, read once. */
+    private static long selfStart() {
+        long s = selfStart;
+        if (s < 0) {
+            s = startTimeOf(SELF_PID).orElseThrow(() -> new IllegalStateException("cannot read /proc/self/stat"));
+            selfStart = s;
+        }
+        return s;
+    }
+
     static Optional<Long> startTimeOf(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));

@@ -185,7 +185,7 @@ class NothingLostTest {
     @Test
     void badNumbersAndNamesGetOneLine() throws Exception {
         String ns = netns.create().name().orElseThrow();
-        assertOneLine(ntk(null, "tour", "--count", "0"), "--count must be between 1 and 10000, not 0");
+        assertOneLine(ntk(null, "tour", "--count", "0"), "--count must be between 1 and 100000, not 0");
         assertOneLine(ntk(null, "serve", "--ns", ns, "--tcp", "70000"), "port must be 0..65535, not 70000");
         assertOneLine(ntk(null, "connect", "--ns", ns, "127.0.0.1:abc"), "expects a port number after ':', not 'abc'");
         assertOneLine(ntk(null, "get", "--ns", ns, "--timeout", "0", "http://127.0.0.1:1/"), "--timeout must be 1..86400, not 0");

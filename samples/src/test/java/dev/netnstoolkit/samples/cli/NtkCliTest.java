@@ -73,6 +73,35 @@ class NtkCliTest {
     }
 
     @Test
+    void addAndDeleteByPrefixManyAtOnceAllOrNoneAndOnlyThePrefix() throws Exception {
+        String p = netns.prefix() + "many-";
+        String bystander = netns.prefix() + "other";
+        Commands.ok("ip", "netns", "add", bystander);
+        Run add = ntk(null, "add", "--prefix", p, "--count", "40");
+        assertThat(add.exit()).as(add.err()).isZero();
+        assertThat(add.out()).matches("(?s)added 40 namespaces " + p + "0\\.\\." + p + "39 in \\d+ ms .*");
+        assertThat(Invariants.namesWithPrefix(p)).hasSize(40);
+        assertThat(Commands.ok("ip", "-n", p + "39", "-o", "link", "show", "lo")).contains("UP");
+
+        // one taken name: the whole call fails in one line and leaves nothing of its own
+        Run clash = ntk(null, "add", "--prefix", p, "--count", "41");
+        assertThat(clash.exit()).isEqualTo(1);
+        assertThat(clash.err().lines()).hasSize(1);
+        assertThat(clash.err()).containsPattern(p + "[0-9]+").contains("exists");
+        assertThat(Invariants.namesWithPrefix(p)).hasSize(40);
+
+        Run empty = ntk(null, "delete", "--prefix", "");
+        assertThat(empty.exit()).isEqualTo(1);
+        assertThat(empty.err()).contains("empty prefix");
+        Run delete = ntk(null, "delete", "--prefix", p);
+        assertThat(delete.exit()).as(delete.err()).isZero();
+        assertThat(delete.out()).startsWith("deleted 40 namespaces " + p + "*");
+        assertThat(Invariants.namesWithPrefix(p)).isEmpty();
+        assertThat(NamespaceRegistry.system().list()).contains(bystander);
+        assertThat(ntk(null, "add", "x", "--prefix", p, "--count", "2").exit()).isEqualTo(2); // a name or a prefix, not both
+    }
+
+    @Test
     void errorsAreOneLineWithoutAStackTraceUnlessVerbose() throws Exception {
         Invariants.Snapshot before = Invariants.snapshot();
         String missing = netns.newName();
