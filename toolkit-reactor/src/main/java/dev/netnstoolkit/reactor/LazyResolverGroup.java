@@ -12,28 +12,48 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * A namespace's resolver group that makes its DNS resolver, and so its sockets, only when a name must
- * be resolved: Reactor Netty asks every connect for the loop's resolver, and Netty's DNS resolver opens
- * its UDP socket when it is made, so a namespace whose clients only ever connect to IP literals would
- * hold one DNS socket per event loop for nothing.
+ * A namespace's resolver group that makes its DNS resolver group (the namespace's resolv.conf and hosts
+ * read and kept), its resolvers and so their sockets only when a name must be resolved: Reactor Netty
+ * asks every connect for the loop's resolver, and Netty's DNS resolver opens its UDP socket when it is
+ * made, so a namespace whose clients only ever connect to IP literals would hold one DNS socket per
+ * event loop, and the parsed files, for nothing.
  */
 final class LazyResolverGroup extends AddressResolverGroup<InetSocketAddress> {
 
-    private final AddressResolverGroup<InetSocketAddress> dns;
+    private final Supplier<? extends AddressResolverGroup<InetSocketAddress>> make;
+    private AddressResolverGroup<InetSocketAddress> dns; // guarded by this
+    private boolean closed; // guarded by this
 
-    LazyResolverGroup(AddressResolverGroup<InetSocketAddress> dns) {
-        this.dns = dns;
+    LazyResolverGroup(Supplier<? extends AddressResolverGroup<InetSocketAddress>> make) {
+        this.make = make;
+    }
+
+    private synchronized AddressResolverGroup<InetSocketAddress> dns() {
+        if (closed) {
+            throw new IllegalStateException("the namespace's resolver is closed");
+        }
+        if (dns == null) {
+            dns = make.get();
+        }
+        return dns;
     }
 
     @Override
     protected AddressResolver<InetSocketAddress> newResolver(EventExecutor executor) {
-        return new Lazy(executor, () -> dns.getResolver(executor));
+        return new Lazy(executor, () -> dns().getResolver(executor));
     }
 
     @Override
     public void close() {
         super.close();
-        dns.close();
+        AddressResolverGroup<InetSocketAddress> made;
+        synchronized (this) {
+            closed = true;
+            made = dns;
+        }
+        if (made != null) {
+            made.close();
+        }
     }
 
     /** Answers resolved addresses itself; hands names to the DNS resolver, made on first need. */
@@ -71,7 +91,14 @@ final class LazyResolverGroup extends AddressResolverGroup<InetSocketAddress> {
 
         @Override
         public Future<InetSocketAddress> resolve(SocketAddress address, Promise<InetSocketAddress> promise) {
-            return isResolved(address) ? promise.setSuccess((InetSocketAddress) address) : dns().resolve(address, promise);
+            if (isResolved(address)) {
+                return promise.setSuccess((InetSocketAddress) address);
+            }
+            try {
+                return dns().resolve(address, promise);
+            } catch (RuntimeException e) { // an unreadable resolv.conf or hosts, or a closed namespace: the promise says so
+                return promise.setFailure(e);
+            }
         }
 
         @Override
@@ -81,7 +108,14 @@ final class LazyResolverGroup extends AddressResolverGroup<InetSocketAddress> {
 
         @Override
         public Future<List<InetSocketAddress>> resolveAll(SocketAddress address, Promise<List<InetSocketAddress>> promise) {
-            return isResolved(address) ? promise.setSuccess(List.of((InetSocketAddress) address)) : dns().resolveAll(address, promise);
+            if (isResolved(address)) {
+                return promise.setSuccess(List.of((InetSocketAddress) address));
+            }
+            try {
+                return dns().resolveAll(address, promise);
+            } catch (RuntimeException e) {
+                return promise.setFailure(e);
+            }
         }
 
         @Override

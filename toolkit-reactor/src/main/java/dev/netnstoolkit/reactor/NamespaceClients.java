@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What each namespace handle has of its own for clients: a bounded connection pool, a provider for
- * unpooled connections, and a DNS resolver group whose sockets are made in the namespace. Made on first
+ * What each namespace handle has of its own for clients: a bounded connection pool and a DNS resolver
+ * group whose sockets are made in the namespace (the group itself made when a name is first resolved). Made on first
  * use; released (pool disposed, resolver closed) when the handle is closed or the toolkit disposed, so
  * nothing grows with namespace churn. Keyed by the handle itself: a pool never outlives the handle its
  * sockets were made through.
@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class NamespaceClients {
 
     /** One handle's clients. */
-    record PerNamespace(ConnectionProvider pooled, ConnectionProvider unpooled, LazyResolverGroup resolver) {
+    record PerNamespace(ConnectionProvider pooled, LazyResolverGroup resolver) {
         Mono<Void> disposeLater() {
             return pooled.disposeLater().onErrorResume(e -> Mono.empty()).doFinally(s -> resolver.close());
         }
@@ -58,8 +58,7 @@ final class NamespaceClients {
             ConnectionProvider pool = ConnectionProvider.builder("ntk-" + ns.label()).maxConnections(maxConnections)
                     .pendingAcquireMaxCount(pendingAcquires).build();
             made = new PerNamespace(new LoopConnectionProvider(pool, ns, onLoops),
-                    new LoopConnectionProvider(ConnectionProvider.newConnection(), ns, onLoops),
-                    new LazyResolverGroup(NamespaceDns.resolverGroup(ns, loops.in(ns))));
+                    new LazyResolverGroup(() -> NamespaceDns.resolverGroup(ns, loops.in(ns))));
             byHandle.put(key, made);
         }
         ns.onClose(() -> release(key, made));

@@ -180,9 +180,13 @@ public final class Netns implements Disposable {
         });
     }
 
-    /** {@code client} with its sockets created in {@code ns} and host names resolved as there. */
+    /**
+     * {@code client} with its sockets created in {@code ns} and host names resolved as there. The resolver
+     * goes first: {@code runOn} on a client without one puts a resolver group for those loops into Reactor
+     * Netty's static cache, where it (and the namespace's handle) would stay for ever.
+     */
     private <T extends ClientTransport<T, ?>> T inNamespace(T client, NetNamespace ns) {
-        return client.runOn(loops.in(ns), true).resolver(clients.of(ns).resolver());
+        return client.resolver(clients.of(ns).resolver()).runOn(loops.in(ns), true);
     }
 
     /**

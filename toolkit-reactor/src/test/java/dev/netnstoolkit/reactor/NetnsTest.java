@@ -322,6 +322,22 @@ class NetnsTest {
     }
 
     @Test
+    void clientsInManyNamespacesLeaveNothingInReactorNettysStaticResolverCache() throws Exception {
+        java.lang.reflect.Field f = Class.forName("reactor.netty.transport.ClientTransportConfig").getDeclaredField("RESOLVERS_CACHE");
+        f.setAccessible(true);
+        Map<?, ?> cache = (Map<?, ?>) f.get(null);
+        int before = cache.size();
+        for (NetNamespace ns : netns.create(20)) {
+            toolkit.httpClient(ns);
+            toolkit.tcpClient(ns);
+            toolkit.udpClient(ns);
+            toolkit.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(1)).onErrorResume(e -> Mono.empty())
+                    .block(Duration.ofSeconds(10));
+        }
+        assertThat(cache.size()).as("entries of Reactor Netty's resolver cache (never emptied)").isEqualTo(before);
+    }
+
+    @Test
     void twoHundredNamespacesServeTcpUdpHttpOnTheSamePortWithoutMoreThreads() {
         serveAndCheck(netns.create(2)); // warm-up: lazily started JVM and Reactor threads (e.g. the timeouts' parallel timer)
         netns.cleanUp();

@@ -175,7 +175,8 @@ class WatchTest {
             awaitSize(seen, 2002);
             assertThat(seen.subList(1002, 2002)).allMatch(e -> e instanceof ServingEvent.Stopped);
 
-            assertThat(awaitFds(fds)).isEqualTo(fds);
+            // not above the baseline (a close of the warm-up namespace still under way may have been counted in it, once in CI)
+            assertThat(awaitFds(fds)).isLessThanOrEqualTo(fds);
             assertThat(meters.getMeters().size()).isEqualTo(meterCount);
             assertThat(ProcessAudit.threadCount()).isLessThanOrEqualTo(threads);
             assertThat(ProcessAudit.threadsAwayFromHome()).isEmpty();
