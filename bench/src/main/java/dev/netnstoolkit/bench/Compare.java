@@ -48,6 +48,8 @@ public final class Compare {
     private static final int HTTP_PORT = 19080;
     /** Connections in flight in every connect comparison (the Go pattern's too). */
     private static final int CONCURRENCY = 8;
+    /** Calls in flight at once in the call() throughput row. */
+    private static final int CALLS_IN_FLIGHT = 16;
 
     private final boolean quick;
     private final NamespaceRegistry registry = NamespaceRegistry.system();
@@ -125,7 +127,7 @@ public final class Compare {
         NamespaceBackend backend = NamespaceBackend.load();
         NamespaceFd nsFd = backend.open(ns.path(), false);
         NamespaceFd homeFd = backend.open("/proc/self/ns/net", true);
-        Callable<Double> raw = () -> p50Micros(loop.submit(() -> {
+        Callable<long[]> rawSamples = () -> loop.submit(() -> {
             try (NamespaceFd.Lease in = nsFd.lease(ns.label()); NamespaceFd.Lease back = homeFd.lease("home")) {
                 return time(ops, () -> {
                     backend.setns(in, "ns");
@@ -136,14 +138,26 @@ public final class Compare {
                     }
                 });
             }
-        }).get());
+        }).get();
+        Callable<Double> raw = () -> p50Micros(rawSamples.call());
+        Callable<Double> rawMean = () -> java.util.Arrays.stream(rawSamples.call()).average().orElseThrow() / 1000.0;
+        // many callers at once, as a burst of connects from a thread pool: tasks queued one behind the other share a switch
+        Callable<Double> callInFlight = () -> {
+            long start = System.nanoTime();
+            Flux.range(0, ops).flatMap(i -> scheduler.call(ns, socket), CALLS_IN_FLIGHT).blockLast(Duration.ofMinutes(1));
+            return (System.nanoTime() - start) / 1000.0 / ops;
+        };
         try {
             report.pairs("socket_inline_vs_raw", "socket creation, µs p50: toolkit inline (event-loop path) / raw JNA setns round trip",
                     PairedRounds.run("inline", () -> p50Micros(loop.submit(() -> time(ops, () -> sw.run(ns, socket))).get()),
                             "raw", raw, pairs, 8), "%.1f");
-            report.pairs("socket_call_vs_raw", "socket creation, µs p50: toolkit call() (dedicated worker) / raw setns round trip",
+            report.pairs("socket_call_vs_raw", "socket creation, µs p50: toolkit call() one at a time, block() on each "
+                            + "(handoff and the caller's wake-up) / raw setns round trip",
                     PairedRounds.run("call", () -> p50Micros(time(ops / 4, () -> scheduler.call(ns, socket).block())),
                             "raw", raw, pairs, 8), "%.1f");
+            report.pairs("socket_call_in_flight_vs_raw", "socket creation, µs per socket: toolkit call(), " + CALLS_IN_FLIGHT
+                            + " in flight (queued ones share a switch) / raw setns round trip (mean)",
+                    PairedRounds.run("call-in-flight", callInFlight, "raw", rawMean, pairs, 8), "%.1f");
             report.pairs("socket_none_vs_raw", "socket creation, µs p50: no namespace / raw setns round trip",
                     PairedRounds.run("none", () -> p50Micros(loop.submit(() -> time(ops, socket)).get()),
                             "raw", raw, pairs, 8), "%.1f");

@@ -1,9 +1,13 @@
 package dev.netnstoolkit.reactor;
 
+import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ThreadStrandedException;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -118,17 +122,47 @@ final class DedicatedWorkers {
      */
     private static final long SPIN_NANOS = 50_000;
 
+    /** Jobs through one handle that run under one switch, when they are queued one behind the other. */
+    private static final int BATCH = 16;
+
     private void workLoop() {
+        List<Job<?>> batch = new ArrayList<>(BATCH);
+        Job<?> carried = null; // polled for a batch but for another namespace: it runs next
         while (!disposed) {
-            Job<?> job;
-            try {
-                job = next(); // waits at home, always
-            } catch (InterruptedException e) {
-                continue; // dispose() interrupts; the loop condition decides
+            Job<?> first;
+            if (carried != null) {
+                first = carried;
+                carried = null;
+            } else {
+                try {
+                    first = next(); // waits at home, always
+                } catch (InterruptedException e) {
+                    continue; // dispose() interrupts; the loop condition decides
+                }
             }
-            if (!runJob(job)) {
+            batch.clear();
+            batch.add(first);
+            if (first.ns != null) {
+                Job<?> more;
+                while (batch.size() < BATCH && (more = queue.poll()) != null) {
+                    if (more.ns != first.ns) { // the same handle: a job never runs through another's
+                        carried = more;
+                        break;
+                    }
+                    batch.add(more);
+                }
+            }
+            if (!runJobs(batch)) {
+                if (carried != null) {
+                    Job<?> left = carried;
+                    keeper.report(() -> left.fail(new RejectedExecutionException("a dedicated worker of " + name
+                            + " could not switch back home and ended before this task ran; retry it")));
+                }
                 return; // stranded: this thread only ends
             }
+        }
+        if (carried != null) { // out of the queue when dispose() failed the queued ones
+            carried.fail(new RejectedExecutionException("namespace scheduler " + name + " is disposed"));
         }
     }
 
@@ -147,39 +181,69 @@ final class DedicatedWorkers {
         return queue.take();
     }
 
-    /** Runs one job; false if this worker is stranded and must end. */
-    private <T> boolean runJob(Job<T> job) {
-        if (job.ns != null) {
-            SchedulerMetrics.PerNamespace m = sw.metrics().of(job.ns);
-            if (m != null) {
-                m.queued.decrementAndGet();
+    /**
+     * Runs jobs of one namespace (or one job at home) under a single switch: inside, only their tasks
+     * run; their results are handed on after the switch back, at home. False if this worker is stranded
+     * and must end (the keeper then fails every job of the batch and closes what they made).
+     */
+    private boolean runJobs(List<Job<?>> batch) {
+        List<Job<?>> started = new ArrayList<>(batch.size());
+        for (Job<?> job : batch) {
+            if (job.ns != null) {
+                SchedulerMetrics.PerNamespace m = sw.metrics().of(job.ns);
+                if (m != null) {
+                    m.queued.decrementAndGet();
+                }
+            }
+            if (job.start()) {
+                started.add(job);
             }
         }
-        if (!job.start()) {
+        if (started.isEmpty()) {
             return true;
         }
-        T value;
+        Object[] values = new Object[started.size()];
+        Throwable[] failures = new Throwable[started.size()];
+        NetNamespace ns = started.get(0).ns;
         try {
-            value = job.ns == null ? job.task.call() : sw.run(job.ns, job.task);
+            if (ns == null) { // one job, at home
+                values[0] = started.get(0).task.call();
+            } else {
+                sw.runEach(ns, started.stream().map(job -> job.task).toList(), values, failures);
+            }
         } catch (ThreadStrandedException e) {
             alive.remove(Thread.currentThread());
-            keeper.report(() -> retire(job, e));
+            for (Object made : values) {
+                Closing.quietly(made);
+            }
+            keeper.report(() -> retire(started, e));
             return false;
-        } catch (Throwable e) {
-            job.fail(e);
+        } catch (Throwable e) { // the switch in failed (no task ran), or the one task at home failed
+            started.forEach(job -> job.fail(e));
             return true;
         }
-        job.succeed(value);
+        for (int i = 0; i < values.length; i++) {
+            succeedOrFail(started.get(i), values[i], failures[i]);
+        }
         return true;
     }
 
+    @SuppressWarnings("unchecked")
+    private static <T> void succeedOrFail(Job<T> job, Object value, Throwable failure) {
+        if (failure != null) {
+            job.fail(failure);
+        } else {
+            job.succeed((T) value);
+        }
+    }
+
     /** On the keeper, at home: count, log, replace; the replacement signals the failure. */
-    private void retire(Job<?> job, ThreadStrandedException e) {
+    private void retire(List<Job<?>> jobs, ThreadStrandedException e) {
         retired.incrementAndGet();
         sw.metrics().retired();
-        sw.stranded(job.ns, e);
+        sw.stranded(jobs.get(0).ns, e);
         LOG.log(System.Logger.Level.WARNING, "RETIRED: " + e.getMessage() + " (retired so far: " + retired.get() + ")");
-        Runnable signal = () -> job.fail(e);
+        Runnable signal = () -> jobs.forEach(job -> job.fail(e));
         if (disposed) {
             signal.run();
             return;

@@ -165,6 +165,16 @@ final class LoopGroup extends AbstractEventExecutorGroup implements IoEventLoopG
         return active.length;
     }
 
+    /** The loop in rotation that runs the calling thread, or null (another thread, or a fenced loop). */
+    IoEventLoop current() {
+        for (IoEventLoop l : active) {
+            if (l.inEventLoop()) {
+                return l;
+            }
+        }
+        return null;
+    }
+
     @Override
     public IoEventLoop next() {
         IoEventLoop[] now = active;

@@ -4,6 +4,7 @@ import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ThreadStrandedException;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
@@ -45,6 +46,45 @@ final class MeteredSwitch {
             m.ran(System.nanoTime() - t0);
             m.error(e);
             throw e;
+        }
+    }
+
+    /**
+     * Runs every task under one switch into {@code ns}, each outcome into {@code values} or
+     * {@code failures} at its index; metered as one switch and as many tasks. A failure to switch in,
+     * or a {@link ThreadStrandedException} on the way back, is thrown (then no outcome is to be used).
+     */
+    void runEach(NetNamespace ns, List<? extends Callable<?>> tasks, Object[] values, Throwable[] failures) throws Exception {
+        Callable<Void> each = () -> {
+            for (int i = 0; i < tasks.size(); i++) {
+                try {
+                    values[i] = tasks.get(i).call();
+                } catch (Throwable e) {
+                    failures[i] = e;
+                }
+            }
+            return null;
+        };
+        SchedulerMetrics.PerNamespace m = metrics.of(ns);
+        long t0 = System.nanoTime();
+        try {
+            sw.run(ns, each);
+        } catch (ThreadStrandedException e) {
+            throw e;
+        } catch (Exception | Error e) {
+            if (m != null) {
+                m.ran(tasks.size(), System.nanoTime() - t0);
+                m.error(e);
+            }
+            throw e;
+        }
+        if (m != null) {
+            m.ran(tasks.size(), System.nanoTime() - t0);
+            for (Throwable failure : failures) {
+                if (failure != null) {
+                    m.error(failure);
+                }
+            }
         }
     }
 

@@ -55,6 +55,7 @@ final class NamespaceLoopResources {
 
     private final NamespaceScheduler scheduler;
     private final LoopGroup loops;
+    private final ColocatedLoops clientLoops;
     private final ChannelGroup channels;
     private final Scheduler onLoops;
     private final LoopFencing fencing;
@@ -64,6 +65,7 @@ final class NamespaceLoopResources {
         Epoll.ensureAvailability(); // native init probes sockets: at home, before any switching
         prewarmChannelClasses();
         this.loops = new LoopGroup(threads, scheduler.threads(), EpollIoHandler.newFactory());
+        this.clientLoops = new ColocatedLoops(loops);
         // ImmediateEventExecutor: the group's close future never starts Netty's global executor lazily.
         this.channels = new DefaultChannelGroup("ntk-channels", ImmediateEventExecutor.INSTANCE);
         this.onLoops = Schedulers.fromExecutor(loops);
@@ -77,6 +79,11 @@ final class NamespaceLoopResources {
 
     LoopGroup eventLoopGroup() {
         return loops;
+    }
+
+    /** The loops for clients: a connection opened on a loop stays there. */
+    ColocatedLoops clientLoops() {
+        return clientLoops;
     }
 
     /** A Reactor scheduler on the loops: subscribing there makes the inline switch the only path. */

@@ -59,7 +59,8 @@ final class NamespaceLoopView implements LoopResources {
 
     @Override
     public EventLoopGroup onClient(boolean useNative) {
-        return nativeGroup(useNative);
+        nativeGroup(useNative);
+        return parent.clientLoops(); // colocated, as Reactor Netty's client loops are
     }
 
     @Override

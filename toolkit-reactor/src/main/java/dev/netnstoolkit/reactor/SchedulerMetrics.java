@@ -105,7 +105,12 @@ final class SchedulerMetrics {
         }
 
         void ran(long nanos) {
-            tasks.increment();
+            ran(1, nanos);
+        }
+
+        /** {@code count} tasks run under one switch. */
+        void ran(int count, long nanos) {
+            tasks.increment(count);
             switches.record(nanos, TimeUnit.NANOSECONDS);
         }
 

@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -174,6 +175,77 @@ class NamespaceSchedulerTest {
         StepVerifier.create(scheduler.call(ns, () -> Thread.currentThread().getName() + " " + threadNamespace()))
                 .assertNext(s -> assertThat(s).endsWith(inode(ns)).doesNotStartWith(ranOn.get().getName() + " "))
                 .verifyComplete();
+        Invariants.assertAllThreadsAtHome();
+    }
+
+    @Test
+    void tasksQueuedBehindEachOtherRunUnderOneSwitchEachInsideItsNamespaceSignalledAtHome() throws Exception {
+        List<NetNamespace> spaces = netns.create(2);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        NamespaceScheduler scheduler = track(NamespaceScheduler.builder().dedicatedThreads(1).meterRegistry(registry).build());
+        CountDownLatch hold = new CountDownLatch(1);
+        Mono<String> blocker = scheduler.call(spaces.get(1), () -> hold.await(10, TimeUnit.SECONDS) ? "held" : "timeout");
+        blocker.subscribe();
+        // queued while the only worker is busy: 64 for one namespace with 8 for the other among them
+        List<NetNamespace> order = new ArrayList<>();
+        for (int i = 0; i < 72; i++) {
+            order.add(i % 9 == 8 ? spaces.get(1) : spaces.get(0));
+        }
+        List<String> homes = new CopyOnWriteArrayList<>();
+        Mono<List<String>> all = Flux.fromIterable(order)
+                .flatMapSequential(ns -> scheduler.call(ns, () -> threadNamespace())
+                        .doOnNext(x -> homes.add(threadNamespace())), 100)
+                .collectList()
+                .cache();
+        all.subscribe(); // every call is queued by now: subscribing submits
+        hold.countDown();
+        List<String> seen = all.block(Duration.ofSeconds(10));
+        for (int i = 0; i < order.size(); i++) {
+            assertThat(seen.get(i)).as("task %d", i).isEqualTo(inode(order.get(i)));
+        }
+        assertThat(homes).hasSize(72).allMatch(Invariants.homeNamespace()::equals); // results handed on at home
+        String label = spaces.get(0).name().orElseThrow();
+        double switches = registry.get(SchedulerMetrics.SWITCH).tag("namespace", label).timer().count();
+        double tasks = registry.get(SchedulerMetrics.TASKS).tag("namespace", label).counter().count();
+        assertThat(tasks).isEqualTo(64);
+        assertThat(switches).as("switches for 64 tasks queued together").isLessThan(64);
+        Invariants.assertAllThreadsAtHome();
+    }
+
+    @Test
+    void aBatchWhoseSwitchBackFailsFailsEveryTaskOfItAtHomeAndClosesWhatTheyMade() throws Exception {
+        NetNamespace ns = netns.create();
+        NetNamespace other = netns.create();
+        FaultyBackend backend = new FaultyBackend();
+        NamespaceScheduler scheduler = track(NamespaceScheduler.builder().dedicatedThreads(1).namespaceSwitch(backend.asSwitch()).build());
+        CountDownLatch hold = new CountDownLatch(1);
+        scheduler.call(other, () -> hold.await(10, TimeUnit.SECONDS)).subscribe();
+        AtomicInteger closed = new AtomicInteger();
+        List<Mono<AutoCloseable>> calls = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            boolean first = i == 0;
+            calls.add(scheduler.call(ns, () -> {
+                if (first) {
+                    backend.failSwitchesHome.set(2); // the batch's switch back and its retry: stranded
+                }
+                return (AutoCloseable) closed::incrementAndGet;
+            }));
+        }
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        List<String> signalledIn = new CopyOnWriteArrayList<>();
+        CountDownLatch done = new CountDownLatch(8);
+        calls.forEach(c -> c.subscribe(v -> done.countDown(), e -> {
+            errors.add(e);
+            signalledIn.add(threadNamespace());
+            done.countDown();
+        }));
+        hold.countDown();
+        assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(errors).hasSize(8).allMatch(e -> e instanceof ThreadStrandedException);
+        assertThat(signalledIn).allMatch(Invariants.homeNamespace()::equals);
+        assertThat(closed).hasValue(8);
+        assertThat(scheduler.retiredWorkers()).isEqualTo(1);
+        assertThat(scheduler.call(ns, () -> threadNamespace()).block(Duration.ofSeconds(10))).isEqualTo(inode(ns));
         Invariants.assertAllThreadsAtHome();
     }
 

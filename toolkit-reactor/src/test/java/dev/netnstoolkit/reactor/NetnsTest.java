@@ -338,6 +338,34 @@ class NetnsTest {
     }
 
     @Test
+    void aConnectionOpenedFromOneOfTheLoopsStaysOnThatLoopAsReactorNettysClientsDo() {
+        NetNamespace ns = netns.create();
+        Netns three = Netns.builder().loopThreads(3).dedicatedThreads(1).namePrefix("coloc").build();
+        try {
+            DisposableServer server = three.bind(ns, TcpServer.create().host("127.0.0.1").port(PORT)
+                    .handle((in, out) -> in.receive().then())).block(Duration.ofSeconds(10));
+            TcpClient client = TcpClient.newConnection().host("127.0.0.1").port(PORT);
+            List<Boolean> sameLoop = new java.util.concurrent.CopyOnWriteArrayList<>();
+            // each connect is subscribed from the loop of the one before it (a chain, as flatMap after a connect does)
+            Mono<Connection> chain = three.connect(ns, client);
+            for (int i = 0; i < 20; i++) {
+                chain = chain.flatMap(previous -> {
+                    Thread opener = Thread.currentThread();
+                    return three.connect(ns, client).doOnNext(c -> {
+                        sameLoop.add(c.channel().eventLoop().inEventLoop(opener));
+                        previous.dispose();
+                    });
+                });
+            }
+            chain.doOnNext(Connection::dispose).block(Duration.ofSeconds(10));
+            assertThat(sameLoop).hasSize(20).containsOnly(true);
+            server.disposeNow();
+        } finally {
+            three.disposeNow();
+        }
+    }
+
+    @Test
     void twoHundredNamespacesServeTcpUdpHttpOnTheSamePortWithoutMoreThreads() {
         serveAndCheck(netns.create(2)); // warm-up: lazily started JVM and Reactor threads (e.g. the timeouts' parallel timer)
         netns.cleanUp();
