@@ -40,20 +40,26 @@ final class Charts {
         chart.addSeries("toolkit: JVM threads", n, threads);
         chart.addSeries("one JVM per namespace: threads (measured x N)", n, perJvmThreads);
         chart.addSeries("toolkit: bring-up ms", n, bringUp);
+        if (json.get("largest_count") instanceof Json.Raw raw) { // ntk tour at the largest count: TCP, UDP and HTTP
+            Map<String, Object> tour = Json.parseFlat(raw.text());
+            List<Double> at = List.of(((Number) tour.get("namespaces")).doubleValue());
+            chart.addSeries("ntk tour, largest count: JVM threads", at, List.of(((Number) tour.get("jvm_threads")).doubleValue()));
+            chart.addSeries("ntk tour, largest count: bring-up ms", at, List.of(((Number) tour.get("bring_up_ms")).doubleValue()));
+        }
         BitmapEncoder.saveBitmap(chart, dir.resolve("compare-scale").toString(), BitmapEncoder.BitmapFormat.PNG);
 
         List<String> names = new ArrayList<>();
         List<Double> ratios = new ArrayList<>();
-        for (String key : List.of("socket_inline_vs_raw", "socket_call_vs_raw", "tcp_connect_close", "tcp_connect_vs_go",
-                "http_keepalive", "create_delete", "batch_create")) {
-            if (json.get(key) instanceof Map<?, ?> m) {
-                names.add(key.replace('_', ' '));
-                ratios.add(((Number) m.get("ratio_median")).doubleValue());
+        for (Map.Entry<String, Object> e : json.entrySet()) {
+            if (e.getValue() instanceof Map<?, ?> m && m.get("ratio_median") instanceof Number r) {
+                names.add(e.getKey().replace('_', ' '));
+                ratios.add(r.doubleValue());
             }
         }
-        CategoryChart bars = new CategoryChartBuilder().width(800).height(400).title("Toolkit / baseline (same run)")
-                .yAxisTitle("ratio").build();
+        CategoryChart bars = new CategoryChartBuilder().width(1000).height(520)
+                .title("Toolkit / baseline, median of paired rounds (same run)").yAxisTitle("ratio").build();
         bars.getStyler().setLegendVisible(false);
+        bars.getStyler().setXAxisLabelRotation(30);
         bars.addSeries("ratio", names, ratios);
         BitmapEncoder.saveBitmap(bars, dir.resolve("compare-ratios").toString(), BitmapEncoder.BitmapFormat.PNG);
     }

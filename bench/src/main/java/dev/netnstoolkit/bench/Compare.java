@@ -105,11 +105,12 @@ public final class Compare {
         new CompareScale(quick, registry, prefix, report).run();
         report.put("seconds", (System.nanoTime() - t0) / 1e9);
         Files.writeString(out.resolve("compare.json"), Json.write(report.json()));
+        Files.writeString(out.resolve("compare.md"), report.table() + "\n");
         Charts.write(report.json(), out);
         System.out.println();
         System.out.println(report.table());
         System.out.println("(" + String.format(Locale.ROOT, "%.0f", (System.nanoTime() - t0) / 1e9)
-                + " s; written: bench/target/compare.json, bench/target/compare-scale.png, bench/target/compare-ratios.png)");
+                + " s; written: bench/target/compare.json, compare.md, compare-scale.png, compare-ratios.png)");
         return 0;
     }
 

@@ -15,6 +15,17 @@ final class Json {
     record Raw(String text) {
     }
 
+    /** A flat object of numbers and booleans (as {@code ntk tour --json} writes), keys in order. */
+    static Map<String, Object> parseFlat(String text) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        java.util.regex.Matcher x = java.util.regex.Pattern.compile("\"([^\"]+)\"\\s*:\\s*([^,}\\s]+)").matcher(text);
+        while (x.find()) {
+            String v = x.group(2);
+            m.put(x.group(1), v.equals("true") || v.equals("false") ? (Object) Boolean.valueOf(v) : (Object) Double.valueOf(v));
+        }
+        return m;
+    }
+
     static String write(Object o) {
         StringBuilder sb = new StringBuilder();
         write(o, sb, "");

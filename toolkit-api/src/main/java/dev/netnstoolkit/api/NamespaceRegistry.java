@@ -31,6 +31,10 @@ import java.util.stream.Stream;
  *
  * Thread-safe. None of its methods changes the namespace of the calling thread: creation and
  * {@code exec} run on a short-lived thread of {@link NamespaceSwitch} that ends right after.
+ *
+ * <p>(Over 300 lines because it is the public face of every iproute2 operation on named namespaces,
+ * each a few lines over the backend, plus the all-or-none batch {@link #createAll}; the system calls are
+ * in the backend, the switching in {@link NamespaceSwitch}.)
  */
 public final class NamespaceRegistry {
 

@@ -60,6 +60,10 @@ import java.util.function.Function;
  * <p>(This class is longer than most here: it is the toolkit's public surface for Reactor Netty, one
  * documented method per transport and direction plus its immutable builder; the work is in
  * package-private classes.)
+ *
+ * <p>(Over 300 lines because it is the public facade with its documented, immutable builder; the jobs are
+ * elsewhere: loops in {@code NamespaceLoopResources}, clients in {@code NamespaceClients}, watching in
+ * {@code NamespaceWatch}, serving what a watch sees in {@code ServeFollowing}.)
  */
 public final class Netns implements Disposable {
 

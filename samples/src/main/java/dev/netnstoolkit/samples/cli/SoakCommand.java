@@ -43,6 +43,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * injected failures of the switch back home. Afterwards it checks that no thread is outside home, the
  * descriptor count is back to where it started, no namespace is left in /run/netns, every reply came from
  * the right namespace, and every failure was a typed error. Exit status 0 only if all of that holds.
+ *
+ * <p>(Over 300 lines because the soak is one scenario whose checks must all see the same run: traffic,
+ * faults and the final audit; the namespace churn is in {@code SoakChurn}.)
  */
 @Command(name = "soak", description = "Bounded soak across many namespaces with faults injected; checks the invariants at the end (needs root).")
 final class SoakCommand implements Callable<Integer> {
