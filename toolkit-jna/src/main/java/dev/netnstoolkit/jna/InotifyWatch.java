@@ -16,7 +16,6 @@ final class InotifyWatch implements DirectoryWatch {
     private static final int IN_MOVED_FROM = 0x40, IN_MOVED_TO = 0x80, IN_CREATE = 0x100, IN_DELETE = 0x200;
     private static final int IN_DELETE_SELF = 0x400, IN_MOVE_SELF = 0x800, IN_UNMOUNT = 0x2000;
     private static final int IN_Q_OVERFLOW = 0x4000, IN_IGNORED = 0x8000, IN_ONLYDIR = 0x1000000;
-    private static final int EAGAIN = 11;
     /** Room for many events: struct inotify_event is 16 bytes plus the name, padded. */
     private static final int BUFFER = 64 * 1024;
 
@@ -53,7 +52,7 @@ final class InotifyWatch implements DirectoryWatch {
         while (!closed.get()) {
             int n = LibC.read(fd, buffer, buffer.length);
             if (n <= 0) {
-                if (n < 0 && LibC.errno() != EAGAIN && LibC.errno() != LibC.EINTR) {
+                if (n < 0 && LibC.errno() != LibC.EAGAIN && LibC.errno() != LibC.EINTR) {
                     events.add(new Event(Kind.DIRECTORY_GONE, null));
                 }
                 break;

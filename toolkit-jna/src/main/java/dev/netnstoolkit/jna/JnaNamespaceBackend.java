@@ -2,6 +2,7 @@ package dev.netnstoolkit.jna;
 
 import dev.netnstoolkit.api.NamespaceId;
 import dev.netnstoolkit.api.spi.DirectoryWatch;
+import dev.netnstoolkit.api.spi.SocketFd;
 import dev.netnstoolkit.api.spi.NamespaceBackend;
 import dev.netnstoolkit.api.spi.NamespaceFd;
 
@@ -203,6 +204,11 @@ public final class JnaNamespaceBackend implements NamespaceBackend {
     @Override
     public DirectoryWatch watchDirectory(String dir) {
         return InotifyWatch.of(dir);
+    }
+
+    @Override
+    public SocketFd socket(int family, int type, int protocol, String target) {
+        return JnaSocket.open(family, type, protocol, target);
     }
 
     // ---------------------------------------------------------------- other descriptors, processes

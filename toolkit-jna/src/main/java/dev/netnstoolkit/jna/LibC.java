@@ -48,6 +48,8 @@ final class LibC {
     static final int AF_INET = 2;
     static final int SOCK_DGRAM = 2;
     static final int SOCK_CLOEXEC = 02000000;
+    static final int SOCK_NONBLOCK = 04000;
+    static final int MSG_DONTWAIT = 0x40;
     static final long SIOCGIFFLAGS = 0x8913;
     static final long SIOCSIFFLAGS = 0x8914;
     static final short IFF_UP = 0x1;
@@ -55,7 +57,8 @@ final class LibC {
     static final int IFREQ_SIZE = 40;
 
     static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ENOEXEC = 8, EBADF = 9, EACCES = 13, EBUSY = 16,
-            EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ELOOP = 40;
+            EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ELOOP = 40,
+            EAGAIN = 11, EPROTOTYPE = 91, EPROTONOSUPPORT = 93, ESOCKTNOSUPPORT = 94, EAFNOSUPPORT = 97;
 
     /** sizeof(struct stat) on x86_64 / aarch64 is 144 / 128; st_dev and st_ino are the first two u64 on both. */
     static final int STAT_SIZE = 256;
@@ -114,6 +117,14 @@ final class LibC {
     static native int faccessat(int dirfd, String path, int mode, int flags);
 
     static native int socket(int domain, int type, int protocol);
+
+    static native int setsockopt(int fd, int level, int name, int[] value, int length);
+
+    static native int bind(int fd, byte[] sockaddr, int length);
+
+    static native long sendto(int fd, byte[] buf, long length, int flags, byte[] sockaddr, int addrlen);
+
+    static native long recvfrom(int fd, byte[] buf, long length, int flags, byte[] sockaddr, int[] addrlen);
 
     static native String strerror(int errnum);
 

@@ -10,6 +10,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import reactor.netty.channel.ChannelOperations;
 
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -67,8 +68,23 @@ final class LoopFencing {
         };
         ThreadStrandedException told = ThreadStrandedException.notice("closed: its event loop could not switch back home from "
                 + ns.label() + " and was fenced off (" + e.getMessage() + ")", ns.label());
+        // every connection is told before any is closed, in one task on its loop: closed first, a peer on the
+        // same loop could read the close and end normally before it was told (seen in CI)
+        Set<Channel> toldAlready = ConcurrentHashMap.newKeySet();
+        try {
+            fenced.execute(() -> {
+                for (Channel ch : affected) {
+                    if (!(ch instanceof ServerChannel) && ch.isOpen() && ChannelOperations.get(ch) != null) {
+                        toldAlready.add(ch);
+                        ch.pipeline().fireExceptionCaught(told);
+                    }
+                }
+            });
+        } catch (RuntimeException ending) {
+            // the loop is ending already: each is told as it is closed
+        }
         for (Channel ch : affected) {
-            retireChannel(ch, told, oneDone);
+            retireChannel(ch, told, oneDone, toldAlready);
         }
         oneDone.run();
         // Nothing here waits: the keeper must be free for the next stranded thread (a group with every
@@ -132,7 +148,7 @@ final class LoopFencing {
      * fenced one, before it ends (a connection cannot move: Reactor Netty's inbound keeps the loop it was
      * made on). Every path ends in {@code done}, whatever fails.
      */
-    private void retireChannel(Channel ch, Throwable why, Runnable done) {
+    private void retireChannel(Channel ch, Throwable why, Runnable done, Set<Channel> toldAlready) {
         try {
             if (ch instanceof ServerChannel && ch.isOpen()) {
                 IoEventLoop target = loops.next(); // throws when no loop at home is left: then closed below
@@ -153,7 +169,7 @@ final class LoopFencing {
         } catch (RuntimeException e) {
             // fall through: closed where it is
         }
-        closeOnceTold(ch, why, done, System.nanoTime() + TOLD_WITHIN);
+        closeOnceTold(ch, why, done, System.nanoTime() + TOLD_WITHIN, toldAlready);
     }
 
     private static final long TOLD_WITHIN = TimeUnit.SECONDS.toNanos(1);
@@ -165,16 +181,16 @@ final class LoopFencing {
      * looked at again every 10 ms on its loop, for at most a second (a channel that never gets a
      * connection, a DNS socket, is closed then). The fenced loop ends only after this.
      */
-    private void closeOnceTold(Channel ch, Throwable why, Runnable done, long deadline) {
+    private void closeOnceTold(Channel ch, Throwable why, Runnable done, long deadline, Set<Channel> toldAlready) {
         if (ChannelOperations.get(ch) == null && ch.isOpen() && System.nanoTime() < deadline) {
             try {
-                ch.eventLoop().schedule(() -> closeOnceTold(ch, why, done, deadline), 10, TimeUnit.MILLISECONDS);
+                ch.eventLoop().schedule(() -> closeOnceTold(ch, why, done, deadline, toldAlready), 10, TimeUnit.MILLISECONDS);
                 return;
             } catch (RuntimeException rejected) {
                 // the loop is ending already: closed now
             }
         }
-        if (ChannelOperations.get(ch) != null) {
+        if (ChannelOperations.get(ch) != null && !toldAlready.contains(ch)) {
             ch.pipeline().fireExceptionCaught(why);
         }
         channels.closeQuietly(ch, done);

@@ -22,13 +22,17 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.resources.LoopResources;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -57,6 +61,8 @@ final class NamespaceLoopResources {
     private final LoopGroup loops;
     private final ColocatedLoops clientLoops;
     private final ChannelGroup channels;
+    /** Sockets registered as handles, not channels ({@link MessageSocket}): closed first on dispose. */
+    private final Set<MessageSocketHandle> handles = ConcurrentHashMap.newKeySet();
     private final Scheduler onLoops;
     private final LoopFencing fencing;
 
@@ -239,8 +245,27 @@ final class NamespaceLoopResources {
         new EpollDatagramChannel().unsafe().closeForcibly();
     }
 
-    /** Closes every channel, then shuts the loops down; completes once they have ended. */
+    void track(MessageSocketHandle handle) {
+        handles.add(handle);
+    }
+
+    void forget(MessageSocketHandle handle) {
+        handles.remove(handle);
+    }
+
+    /** Closes every handle and channel, then shuts the loops down; completes once they have ended. */
     Mono<Void> disposeLater() {
+        return Flux.defer(() -> Flux.fromIterable(List.copyOf(handles)))
+                .flatMap(h -> {
+                    h.closeLater();
+                    return h.onDispose();
+                })
+                .then()
+                .timeout(Duration.ofSeconds(5), Mono.empty())
+                .then(closeChannelsAndLoops());
+    }
+
+    private Mono<Void> closeChannelsAndLoops() {
         return Mono.defer(() -> {
             CompletableFuture<Void> done = new CompletableFuture<>();
             // Every channel first (the loops' own shutdown does not reliably close accepted ones), then the loops.

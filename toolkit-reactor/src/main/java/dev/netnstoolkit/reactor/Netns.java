@@ -5,6 +5,7 @@ import dev.netnstoolkit.api.NamespacePermissionException;
 import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.api.SocketSpec;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.resolver.AddressResolverGroup;
 import reactor.core.Disposable;
@@ -24,6 +25,7 @@ import reactor.netty.transport.ServerTransport;
 import reactor.netty.udp.UdpClient;
 import reactor.netty.udp.UdpServer;
 
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -201,6 +203,39 @@ public final class Netns implements Disposable {
         Objects.requireNonNull(ns, "ns");
         checkOpen("resolver", ns);
         return clients.of(ns).resolver();
+    }
+
+    /**
+     * A socket of any kind ({@code spec}: ICMP, raw, netlink, UDP, SCTP, ...) made in {@code ns} by one of
+     * the toolkit's loops, through the one switch, and registered with it: messages received on demand,
+     * sends that never block. The kernel's refusal is a typed error naming the namespace and the call:
+     * {@link dev.netnstoolkit.api.SocketUnsupportedException} (a family or protocol it does not offer, e.g.
+     * SCTP where it is not built in), {@link dev.netnstoolkit.api.NamespacePermissionException} (raw sockets
+     * without CAP_NET_RAW). Cancelled before it is ready, nothing is left open.
+     */
+    public Mono<MessageSocket> openSocket(NetNamespace ns, SocketSpec spec) {
+        Objects.requireNonNull(ns, "ns");
+        Objects.requireNonNull(spec, "spec");
+        return Mono.defer(() -> {
+            checkOpen("openSocket", ns);
+            return MessageSocketHandle.open(loops, NamespaceLoopResources.NATIVE, ns, spec);
+        });
+    }
+
+    /**
+     * Sends {@code count} ICMP echo requests to {@code host} from inside {@code ns}, {@code interval}
+     * apart, and reports what came back within {@code timeout} of the last one: over an ICMP datagram
+     * socket where the namespace's net.ipv4.ping_group_range allows it, else over a raw ICMP socket
+     * (CAP_NET_RAW); {@link PingResult#method()} says which. IPv4 and IPv6. The socket is closed at the end,
+     * on error and on cancel.
+     */
+    public Mono<PingResult> ping(NetNamespace ns, InetAddress host, int count, Duration interval, Duration timeout) {
+        Objects.requireNonNull(ns, "ns");
+        Objects.requireNonNull(host, "host");
+        if (count < 1 || interval.isNegative() || timeout.isNegative()) {
+            throw new IllegalArgumentException("ping in " + ns.label() + ": count must be at least 1 and the durations not negative");
+        }
+        return Pinger.ping(this, loops.loopScheduler(), ns, host, count, interval, timeout);
     }
 
     // ---------------------------------------------------------------- servers

@@ -39,8 +39,8 @@ final class TourCommand implements Callable<Integer> {
     static final int CHECKS_IN_FLIGHT = 256;
     /** Open descriptors that stay per namespace: its handle and three listeners. */
     static final int FDS_PER_NAMESPACE = 4;
-    /** Descriptors of checks in flight (a TCP connection both ends, a UDP socket, an HTTP connection both ends) and the JVM's own. */
-    static final int FDS_BESIDES = CHECKS_IN_FLIGHT * 5 + 200;
+    /** Descriptors of checks in flight (a TCP connection both ends, a UDP socket, an HTTP connection both ends, an ICMP socket) and the JVM's own. */
+    static final int FDS_BESIDES = CHECKS_IN_FLIGHT * 6 + 200;
 
     static final int TCP_PORT = 7000;
     static final int UDP_PORT = 7000;
@@ -87,6 +87,8 @@ final class TourCommand implements Callable<Integer> {
             AtomicLong tcp = new AtomicLong();
             AtomicLong udp = new AtomicLong();
             AtomicLong http = new AtomicLong();
+            AtomicLong icmp = new AtomicLong();
+            java.net.InetAddress loopback = java.net.InetAddress.getLoopbackAddress();
             List<String> errors = Collections.synchronizedList(new ArrayList<>());
             Progress checking = new Progress("checking every answer", count);
             long t2 = System.nanoTime();
@@ -95,7 +97,10 @@ final class TourCommand implements Callable<Integer> {
                             check(ns, "udp", udpAnswer(netns, ns), ns.label() + " ping", udp, errors),
                             // one request per namespace: no connection kept open after it
                             check(ns, "http", netns.httpClient(ns).keepAlive(false).get().uri("http://127.0.0.1:" + HTTP_PORT + "/")
-                                    .responseContent().aggregate().asString().map(String::trim), ns.label(), http, errors))
+                                    .responseContent().aggregate().asString().map(String::trim), ns.label(), http, errors),
+                            // an ICMP echo from inside, on a socket made there by the generic path
+                            check(ns, "icmp", netns.ping(ns, loopback, 1, Duration.ZERO, Duration.ofSeconds(5))
+                                    .map(r -> r.received() == 1 ? ns.label() : "no echo reply"), ns.label(), icmp, errors))
                     .then().doFinally(sig -> checking.step()), CHECKS_IN_FLIGHT)
                     .blockLast(Duration.ofSeconds(300));
             checking.done();
@@ -109,7 +114,7 @@ final class TourCommand implements Callable<Integer> {
             int fds = ProcessAudit.openFdCount();
             List<String> away = ProcessAudit.threadsAwayFromHome();
             double heapPerNs = Math.max(0, usedHeapAfterGc() - heapBefore) / 1024.0 / count;
-            double answersPerSecond = (tcp.get() + udp.get() + http.get()) / (checkNanos / 1e9);
+            double answersPerSecond = (tcp.get() + udp.get() + http.get() + icmp.get()) / (checkNanos / 1e9);
 
             Table table = new Table();
             table.row("namespaces (created, lo up)", count + String.format(" in %.0f ms (%.2f ms each)", createNanos / 1e6, createNanos / 1e6 / count));
@@ -117,6 +122,7 @@ final class TourCommand implements Callable<Integer> {
             table.row("TCP connections, right namespace", tcp.get() + " / " + count);
             table.row("UDP datagrams, right namespace", udp.get() + " / " + count);
             table.row("HTTP requests, right namespace", http.get() + " / " + count);
+            table.row("ICMP echo replies to pings from inside", icmp.get() + " / " + count);
             table.row("errors", Integer.toString(errors.size()));
             table.row("time to check all answers", String.format("%.0f ms (%.0f answers/s, %d namespaces at a time)",
                     checkNanos / 1e6, answersPerSecond, CHECKS_IN_FLIGHT));
@@ -127,7 +133,8 @@ final class TourCommand implements Callable<Integer> {
             table.print(System.out);
             errors.stream().limit(10).forEach(e -> System.out.println("  error: " + e));
 
-            boolean ok = errors.isEmpty() && away.isEmpty() && tcp.get() == count && udp.get() == count && http.get() == count;
+            boolean ok = errors.isEmpty() && away.isEmpty() && tcp.get() == count && udp.get() == count && http.get() == count
+                    && icmp.get() == count;
             if (json != null) {
                 java.nio.file.Files.writeString(json, String.format(java.util.Locale.ROOT,
                         "{\"namespaces\": %d, \"create_ms\": %.1f, \"bring_up_ms\": %.1f, \"check_ms\": %.1f, \"answers_per_s\": %.0f,"

@@ -102,6 +102,30 @@ class NtkCliTest {
     }
 
     @Test
+    void pingFromInsideEveryNamespacePrintsARowEachAndExitsNonZeroOnlyOnLoss() throws Exception {
+        Invariants.Snapshot before = Invariants.snapshot();
+        String p = netns.prefix() + "ping-";
+        assertThat(ntk(null, "add", "--prefix", p, "--count", "3").exit()).isZero();
+        Run ok = ntk(null, "ping", "--ns-prefix", p, "--count", "3", "--times", "2", "--interval-ms", "10", "127.0.0.1");
+        assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
+        List<String> lines = ok.out().lines().toList();
+        assertThat(lines).hasSize(5);
+        assertThat(lines.subList(1, 4)).allMatch(l -> l.matches(p + "[0-2] +raw ICMP socket +2 +2 +[0-9.]+/[0-9.]+/[0-9.]+"));
+        assertThat(lines.get(4)).isEqualTo("ping: 3 namespaces, 6 sent, 6 received, 0 lost");
+        Run v6 = ntk(null, "ping", "--ns", p + "0", "--times", "1", "::1");
+        assertThat(v6.out()).endsWith("ping: 1 namespaces, 1 sent, 1 received, 0 lost\n");
+        // no route from inside (only lo there): nothing is sent to the outside, the row says why, the exit says lost
+        Run lost = ntk(null, "ping", "--ns", p + "1", "--times", "1", "--timeout-ms", "200", "192.0.2.1");
+        assertThat(lost.exit()).isEqualTo(1);
+        assertThat(lost.out()).contains("Network is unreachable").contains(p + "1").endsWith("1 sent, 0 received, 1 lost\n");
+        Run name = ntk(null, "ping", "--ns", p + "1", "localhost");
+        assertThat(name.exit()).isEqualTo(1);
+        assertThat(name.err().lines()).hasSize(1);
+        assertThat(ntk(null, "delete", "--prefix", p).exit()).isZero();
+        before.assertClean(netns.prefix());
+    }
+
+    @Test
     void errorsAreOneLineWithoutAStackTraceUnlessVerbose() throws Exception {
         Invariants.Snapshot before = Invariants.snapshot();
         String missing = netns.newName();

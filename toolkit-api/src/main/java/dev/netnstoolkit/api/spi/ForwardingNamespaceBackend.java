@@ -89,6 +89,11 @@ public abstract class ForwardingNamespaceBackend implements NamespaceBackend {
     }
 
     @Override
+    public SocketFd socket(int family, int type, int protocol, String target) {
+        return delegate.socket(family, type, protocol, target);
+    }
+
+    @Override
     public void setCloseOnExec(int fd) {
         delegate.setCloseOnExec(fd);
     }

@@ -109,6 +109,17 @@ public interface NamespaceBackend {
      */
     DirectoryWatch watchDirectory(String dir);
 
+    /**
+     * Creates a socket of {@code family}, {@code type} and {@code protocol} in the calling thread's
+     * namespace (switch first), non-blocking and close-on-exec.
+     *
+     * @param target the namespace, for messages
+     * @throws dev.netnstoolkit.api.SocketUnsupportedException if the kernel does not offer that socket
+     * @throws dev.netnstoolkit.api.NamespacePermissionException without the privilege for it (raw sockets:
+     *         CAP_NET_RAW; ICMP datagram sockets: a group in the namespace's net.ipv4.ping_group_range)
+     */
+    SocketFd socket(int family, int type, int protocol, String target);
+
     // ---------------------------------------------------------------- other descriptors, processes
 
     /**

@@ -1,0 +1,173 @@
+package dev.netnstoolkit.reactor;
+
+import dev.netnstoolkit.api.ClosedNamespaceException;
+import dev.netnstoolkit.api.NamespaceException;
+import dev.netnstoolkit.api.NamespaceRegistry;
+import dev.netnstoolkit.api.NetNamespace;
+import dev.netnstoolkit.api.SocketSpec;
+import dev.netnstoolkit.api.SocketUnsupportedException;
+import dev.netnstoolkit.api.Sockaddr;
+import dev.netnstoolkit.test.Commands;
+import dev.netnstoolkit.test.Invariants;
+import dev.netnstoolkit.test.Privilege;
+import dev.netnstoolkit.test.TempNamespaces;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Sockets of any kind through {@link Netns#openSocket}, and ICMP echo through {@link Netns#ping}. */
+@ExtendWith(Privilege.class)
+class MessageSocketTest {
+
+    private static final int PORT = 18190;
+
+    @RegisterExtension
+    final TempNamespaces netns = new TempNamespaces();
+
+    private Invariants.Snapshot before;
+    private Netns toolkit;
+
+    @BeforeEach
+    void setUp() {
+        before = Invariants.snapshot();
+        toolkit = Netns.builder().loopThreads(2).dedicatedThreads(1).namePrefix("msg").build();
+    }
+
+    @AfterEach
+    void tearDown() {
+        toolkit.disposeNow();
+        netns.cleanUp();
+        before.assertClean(netns.prefix()); // threads at home, descriptors back, nothing left in /run/netns
+    }
+
+    @Test
+    void pingFromEveryNamespaceOverIpv4AndIpv6DatagramWhereAllowedRawElsewhere() {
+        List<NetNamespace> spaces = netns.create(3);
+        String allowed = spaces.get(0).name().orElseThrow();
+        Commands.ok("ip", "netns", "exec", allowed, "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647");
+        for (String host : List.of("127.0.0.1", "::1")) {
+            List<PingResult> results = Flux.fromIterable(spaces)
+                    .flatMapSequential(ns -> toolkit.ping(ns, address(host), 3, Duration.ofMillis(10), Duration.ofSeconds(5)))
+                    .collectList().block(Duration.ofSeconds(30));
+            assertThat(results).hasSize(3).allSatisfy(r -> {
+                assertThat(r.sent()).isEqualTo(3);
+                assertThat(r.received()).as("replies to %s in %s", host, r.namespace().label()).isEqualTo(3);
+                assertThat(r.lost()).isZero();
+                assertThat(r.min()).isNotNull().isLessThanOrEqualTo(r.max());
+            });
+            assertThat(results.get(0).method()).isEqualTo(PingResult.DATAGRAM);
+            assertThat(results.get(1).method()).isEqualTo(PingResult.RAW);
+            assertThat(results.get(2).method()).isEqualTo(PingResult.RAW);
+        }
+    }
+
+    @Test
+    void aPingThatCannotBeSentIsATypedErrorNamingTheNamespaceAndTheCallAndLeavesNothingOpen() {
+        NetNamespace ns = netns.create(); // only lo: 192.0.2.1 (TEST-NET-1) has no route, nothing is sent
+        StepVerifier.create(toolkit.ping(ns, address("192.0.2.1"), 2, Duration.ofMillis(10), Duration.ofSeconds(1)))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(NamespaceException.class)
+                        .hasMessageContaining("sendto").hasMessageContaining(ns.label()))
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void messagesAreReadOnlyOnDemandAndCancellingTheReceiverClosesTheSocket() {
+        NetNamespace ns = netns.create();
+        byte[] here = Sockaddr.inet(new InetSocketAddress(address("127.0.0.1"), PORT));
+        MessageSocket socket = toolkit.openSocket(ns, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_DGRAM, SocketSpec.IPPROTO_UDP)
+                .withBind(here)).block(Duration.ofSeconds(10));
+        assertThat(socket.namespace()).isSameAs(ns);
+        // 20 datagrams to itself, waiting in the kernel until asked for
+        Flux.range(0, 20).concatMap(i -> socket.send(("m" + i).getBytes(StandardCharsets.UTF_8), here)).blockLast(Duration.ofSeconds(10));
+        StepVerifier.create(socket.receive().map(m -> new String(m.data(), StandardCharsets.UTF_8)), 0)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(100))
+                .thenRequest(3)
+                .expectNext("m0", "m1", "m2")
+                .expectNoEvent(Duration.ofMillis(100)) // 17 more are there, none read
+                .thenRequest(1)
+                .assertNext(m -> assertThat(m).isEqualTo("m3"))
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
+        socket.onDispose().block(Duration.ofSeconds(10));
+        assertThat(socket.isDisposed()).isTrue();
+        StepVerifier.create(socket.send(new byte[] {1}, here)).expectError(IllegalStateException.class).verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void netlinkInsideANamespaceSeesItsOwnLinksComeAndGo() {
+        NetNamespace ns = netns.create();
+        String name = ns.name().orElseThrow();
+        int rtmgrpLink = 1;
+        MessageSocket links = toolkit.openSocket(ns, SocketSpec.of(SocketSpec.AF_NETLINK, SocketSpec.SOCK_RAW, SocketSpec.NETLINK_ROUTE)
+                .withBind(Sockaddr.netlink(rtmgrpLink))).block(Duration.ofSeconds(10));
+        StepVerifier.create(links.receive().map(m -> m.data()[4] & 0xff).filter(type -> type == 16).take(1)) // RTM_NEWLINK
+                .then(() -> Commands.ok("ip", "-n", name, "link", "add", "ntkv0", "type", "veth", "peer", "name", "ntkv1"))
+                .expectNext(16)
+                .verifyComplete(); // take(1) cancels: the socket closes
+        Commands.ok("ip", "-n", name, "link", "del", "ntkv0");
+        links.onDispose().block(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void sctpOnAKernelWithoutItIsATypedErrorAndWorksWhereTheKernelHasIt() {
+        NetNamespace ns = netns.create();
+        SocketSpec sctp = SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_SEQPACKET, SocketSpec.IPPROTO_SCTP);
+        MessageSocket made;
+        try {
+            made = toolkit.openSocket(ns, sctp).block(Duration.ofSeconds(10));
+        } catch (SocketUnsupportedException e) {
+            System.out.println("kernel feature: this kernel has no SCTP (" + e.getMessage() + "); the typed error is checked");
+            assertThat(e.syscall()).isEqualTo("socket");
+            assertThat(e.errno()).isIn(93, 94); // EPROTONOSUPPORT, ESOCKTNOSUPPORT
+            assertThat(e).hasMessageContaining(ns.label());
+            return;
+        }
+        System.out.println("kernel feature: this kernel has SCTP; a one-to-many socket was made");
+        assertThat(made.namespace()).isSameAs(ns);
+        made.dispose();
+        made.onDispose().block(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void badInputGivesTypedErrorsAndNothingIsLeftOpen() {
+        NetNamespace ns = netns.create();
+        StepVerifier.create(toolkit.openSocket(ns, SocketSpec.of(12345, SocketSpec.SOCK_DGRAM, 0)))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(SocketUnsupportedException.class).hasMessageContaining(ns.label()))
+                .verify(Duration.ofSeconds(10));
+        StepVerifier.create(toolkit.openSocket(ns, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_DGRAM, SocketSpec.IPPROTO_UDP)
+                        .withOption(1, 99999, 1))) // SOL_SOCKET, no such option: the socket made is closed again
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(NamespaceException.class).hasMessageContaining("setsockopt"))
+                .verify(Duration.ofSeconds(10));
+        NetNamespace closed = NamespaceRegistry.system().open(ns.name().orElseThrow());
+        closed.close();
+        StepVerifier.create(toolkit.openSocket(closed, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_DGRAM, SocketSpec.IPPROTO_UDP)))
+                .expectError(ClosedNamespaceException.class)
+                .verify(Duration.ofSeconds(10));
+        // an open socket is closed with the toolkit
+        MessageSocket open = toolkit.openSocket(ns, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_DGRAM, SocketSpec.IPPROTO_UDP))
+                .block(Duration.ofSeconds(10));
+        toolkit.disposeNow();
+        assertThat(open.isDisposed()).isTrue();
+    }
+
+    private static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+}
