@@ -1,5 +1,6 @@
 package dev.netnstoolkit.reactor;
 
+import dev.netnstoolkit.api.LinkEvent;
 import dev.netnstoolkit.api.NamespaceEvent;
 import dev.netnstoolkit.api.NamespacePermissionException;
 import dev.netnstoolkit.api.NamespaceRegistry;
@@ -236,6 +237,17 @@ public final class Netns implements Disposable {
             throw new IllegalArgumentException("ping in " + ns.label() + ": count must be at least 1 and the durations not negative");
         }
         return Pinger.ping(this, loops.loopScheduler(), ns, host, count, interval, timeout);
+    }
+
+    /**
+     * The links of {@code ns} as rtnetlink reports them from inside: each one there now
+     * ({@code PRESENT_UP}/{@code PRESENT_DOWN}), then every change (added, removed, up, down, an address
+     * added or removed), each with the namespace. One netlink socket on the loops, read only on demand;
+     * cancelling closes it.
+     */
+    public Flux<LinkEvent> links(NetNamespace ns) {
+        Objects.requireNonNull(ns, "ns");
+        return LinkWatch.of(this, ns);
     }
 
     // ---------------------------------------------------------------- servers

@@ -23,6 +23,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -119,6 +120,36 @@ class MessageSocketTest {
                 .verifyComplete(); // take(1) cancels: the socket closes
         Commands.ok("ip", "-n", name, "link", "del", "ntkv0");
         links.onDispose().block(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void linksOfEachNamespaceThenEveryChangeThereEachWithItsNamespace() {
+        List<NetNamespace> spaces = netns.create(2);
+        NetNamespace a = spaces.get(0);
+        String name = a.name().orElseThrow();
+        Runnable changes = () -> {
+            Commands.ok("ip", "-n", name, "link", "add", "ntkv0", "type", "veth", "peer", "name", "ntkv1");
+            Commands.ok("ip", "-n", name, "link", "set", "ntkv0", "up");
+            Commands.ok("ip", "-n", name, "addr", "add", "10.77.0.1/24", "dev", "ntkv0");
+            Commands.ok("ip", "-n", name, "link", "set", "ntkv0", "down");
+            Commands.ok("ip", "-n", name, "link", "del", "ntkv0");
+        };
+        StepVerifier.create(toolkit.links(a).map(Object::toString).takeUntil(s -> s.equals(name + " ntkv0 removed")))
+                .expectNext(name + " lo present up")
+                .then(changes)
+                .recordWith(ArrayList::new)
+                .thenConsumeWhile(s -> true)
+                .consumeRecordedWith(seen -> assertThat(seen)
+                        .contains(name + " ntkv1 added")
+                        .containsSubsequence(name + " ntkv0 added", name + " ntkv0 up", name + " ntkv0 address added 10.77.0.1/24",
+                                name + " ntkv0 down", name + " ntkv0 removed"))
+                .verifyComplete(); // takeUntil cancels the links: the socket closes
+        // the other namespace saw none of it
+        StepVerifier.create(toolkit.links(spaces.get(1)).map(Object::toString))
+                .expectNext(spaces.get(1).name().orElseThrow() + " lo present up")
+                .expectNoEvent(Duration.ofMillis(200))
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
     }
 
     @Test

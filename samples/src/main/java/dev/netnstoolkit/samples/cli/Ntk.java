@@ -22,7 +22,7 @@ import java.util.logging.Logger;
         description = "Network namespaces from one JVM: create, list, enter, and (tour) serve in many at once.",
         subcommands = {AddCommand.class, DeleteCommand.class, ListCommand.class, IdentifyCommand.class,
                 ExecCommand.class, GcCommand.class, MonitorCommand.class, TourCommand.class, ServeCommand.class, GetCommand.class,
-                ConnectCommand.class, LoadCommand.class, PingCommand.class, SoakCommand.class, dev.netnstoolkit.samples.scenarios.Scenarios.class})
+                ConnectCommand.class, LoadCommand.class, PingCommand.class, LinksCommand.class, SoakCommand.class, dev.netnstoolkit.samples.scenarios.Scenarios.class})
 public final class Ntk implements Runnable {
 
     @Option(names = "--verbose", description = "Print stack traces of errors and the libraries' warnings.",

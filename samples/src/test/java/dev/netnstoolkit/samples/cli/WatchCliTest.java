@@ -59,6 +59,30 @@ class WatchCliTest {
     }
 
     @Test
+    void linksPrintsTheLinksOfEachNamespaceThenEveryChangeInIt() throws Exception {
+        String p = netns.prefix() + "l-";
+        Commands.ok("ip", "netns", "add", p + "0");
+        Commands.ok("ip", "netns", "add", p + "1");
+        Path log = Files.createTempFile("ntk-links", ".log");
+        Process links = NtkCliTest.javaNtk(log, "links", "--ns-prefix", p, "--count", "2", "--duration", "60");
+        try {
+            awaitLines(log, l -> l.endsWith(" lo present down"), 2);
+            Commands.ok("ip", "-n", p + "1", "link", "add", "ntkl0", "type", "veth", "peer", "name", "ntkl1");
+            Commands.ok("ip", "-n", p + "1", "link", "set", "lo", "up");
+            Commands.ok("ip", "-n", p + "1", "link", "del", "ntkl0");
+            List<String> lines = awaitLines(log, l -> l.equals(p + "1 ntkl0 removed"), 1);
+            assertThat(lines).contains(p + "0 lo present down", p + "1 lo present down", p + "1 ntkl0 added", p + "1 ntkl1 added",
+                    p + "1 lo up", p + "1 lo address added ::1/128", p + "1 lo address added 127.0.0.1/8");
+            assertThat(lines).noneMatch(l -> l.startsWith(p + "0 ") && !l.equals(p + "0 lo present down"));
+        } finally {
+            links.destroy();
+            links.waitFor(30, TimeUnit.SECONDS);
+            links.destroyForcibly().waitFor();
+            Files.deleteIfExists(log);
+        }
+    }
+
+    @Test
     void serveWatchServesEveryNamespaceOfThePrefixAsItComesAndHoldsNothingOfItOnceItGoes() throws Exception {
         Invariants.Snapshot before = Invariants.snapshot();
         String p = netns.prefix() + "w-";
