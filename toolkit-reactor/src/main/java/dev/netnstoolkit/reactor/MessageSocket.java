@@ -71,6 +71,11 @@ public final class MessageSocket implements Disposable {
         return send(data, Sockaddr.inet(to));
     }
 
+    /** The socket's loop as a scheduler (for the toolkit's own protocols: sends from there need no hand-over). */
+    reactor.core.scheduler.Scheduler scheduler() {
+        return handle.scheduler();
+    }
+
     /** Completes once the socket is closed. */
     public Mono<Void> onDispose() {
         return handle.onDispose();

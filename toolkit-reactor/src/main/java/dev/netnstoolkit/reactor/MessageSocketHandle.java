@@ -153,8 +153,22 @@ final class MessageSocketHandle implements EpollIoHandle {
         }), FluxSink.OverflowStrategy.ERROR);
     }
 
+    /** Runs {@code task} on the socket's loop: at once when called there, else as a task of it. */
+    private void onLoop(Runnable task) {
+        if (loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
+
+    /** The socket's own loop, as a Reactor scheduler: work scheduled there needs no hand-over to reach the socket. */
+    reactor.core.scheduler.Scheduler scheduler() {
+        return reactor.core.scheduler.Schedulers.fromExecutorService(loop, "ntk-socket-loop");
+    }
+
     Mono<Void> send(byte[] data, byte[] to) {
-        return Mono.create(sink -> loop.execute(() -> {
+        return Mono.create(sink -> onLoop(() -> {
             if (closed.get()) {
                 sink.error(new IllegalStateException("send on " + spec + " of " + ns.label() + ": the socket is closed"));
                 return;

@@ -236,7 +236,7 @@ public final class Netns implements Disposable {
         if (count < 1 || interval.isNegative() || timeout.isNegative()) {
             throw new IllegalArgumentException("ping in " + ns.label() + ": count must be at least 1 and the durations not negative");
         }
-        return Pinger.ping(this, loops.loopScheduler(), ns, host, count, interval, timeout);
+        return Pinger.ping(this, ns, host, count, interval, timeout);
     }
 
     /**

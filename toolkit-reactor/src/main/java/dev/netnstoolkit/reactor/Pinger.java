@@ -20,8 +20,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * ICMP echo from inside a namespace on a {@link MessageSocket}: a datagram ICMP socket where the
  * namespace's ping_group_range allows one (the kernel then picks the identifier and hands over only our
  * replies), else a raw one (CAP_NET_RAW; it sees every ICMP message, so replies are matched by
- * identifier). Requests go out one interval apart on the toolkit's loops; the result comes once every
- * reply is in, or {@code timeout} after the last request.
+ * identifier). Requests go out one interval apart from the socket's own loop (no hand-over between
+ * the clock and the send, which would count in the round trip); the result comes once every reply is
+ * in, or {@code timeout} after the last request.
  */
 final class Pinger {
 
@@ -32,8 +33,7 @@ final class Pinger {
     private Pinger() {
     }
 
-    static Mono<PingResult> ping(Netns netns, Scheduler loops, NetNamespace ns, InetAddress host, int count, Duration interval,
-                                 Duration timeout) {
+    static Mono<PingResult> ping(Netns netns, NetNamespace ns, InetAddress host, int count, Duration interval, Duration timeout) {
         boolean v6 = host instanceof Inet6Address;
         int family = v6 ? SocketSpec.AF_INET6 : SocketSpec.AF_INET;
         int protocol = v6 ? SocketSpec.IPPROTO_ICMPV6 : SocketSpec.IPPROTO_ICMP;
@@ -42,7 +42,7 @@ final class Pinger {
                 .onErrorResume(NamespacePermissionException.class, e -> netns.openSocket(ns, SocketSpec.of(family, SocketSpec.SOCK_RAW, protocol))
                         .map(s -> new Object[] {s, PingResult.RAW}));
         return Mono.usingWhen(socket,
-                made -> run((MessageSocket) made[0], (String) made[1], loops, ns, host, v6, count, interval, timeout),
+                made -> run((MessageSocket) made[0], (String) made[1], ((MessageSocket) made[0]).scheduler(), ns, host, v6, count, interval, timeout),
                 made -> Mono.fromRunnable(((MessageSocket) made[0])::dispose));
     }
 
