@@ -178,13 +178,19 @@ final class NamespaceLoopResources {
 
     /**
      * Closes every channel made through {@code handle} (listeners, their accepted connections, client
-     * connections, DNS sockets); completes when they are closed.
+     * connections, DNS sockets) and every {@link MessageSocket}; completes when they are closed.
      */
     Mono<Void> closeChannelsOf(NetNamespace handle) {
-        List<Mono<Void>> closing = channels.stream()
+        List<Mono<Void>> closing = new java.util.ArrayList<>(channels.stream()
                 .filter(ch -> namespaceOf(ch) == handle)
                 .map(ch -> Mono.<Void>create(done -> closeQuietly(ch, done::success)))
-                .toList();
+                .toList());
+        for (MessageSocketHandle h : List.copyOf(handles)) {
+            if (h.namespace() == handle) {
+                h.closeLater();
+                closing.add(h.onDispose());
+            }
+        }
         return Mono.when(closing);
     }
 

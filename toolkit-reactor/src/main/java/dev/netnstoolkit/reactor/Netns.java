@@ -361,7 +361,7 @@ public final class Netns implements Disposable {
 
     /**
      * Releases everything the toolkit holds of a namespace handle: closes every channel made through it
-     * (listeners, accepted and client connections, DNS sockets), disposes its pool and resolver, removes
+     * (listeners, accepted and client connections, DNS sockets) and every {@link MessageSocket}, disposes its pool and resolver, removes
      * its meters and closes the handle, so nothing of the toolkit keeps the namespace alive once it is
      * deleted. Completes when the channels are closed.
      */

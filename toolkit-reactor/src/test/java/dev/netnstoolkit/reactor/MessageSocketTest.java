@@ -187,6 +187,16 @@ class MessageSocketTest {
         StepVerifier.create(toolkit.openSocket(closed, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_DGRAM, SocketSpec.IPPROTO_UDP)))
                 .expectError(ClosedNamespaceException.class)
                 .verify(Duration.ofSeconds(10));
+        // release(ns) closes the sockets made through that handle
+        MessageSocket stays = toolkit.openSocket(ns, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_DGRAM, SocketSpec.IPPROTO_UDP))
+                .block(Duration.ofSeconds(10));
+        NetNamespace other = NamespaceRegistry.system().open(ns.name().orElseThrow());
+        MessageSocket goes = toolkit.openSocket(other, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_DGRAM, SocketSpec.IPPROTO_UDP))
+                .block(Duration.ofSeconds(10));
+        toolkit.release(other).block(Duration.ofSeconds(10));
+        assertThat(goes.isDisposed()).isTrue();
+        assertThat(stays.isDisposed()).isFalse(); // made through another handle
+        stays.dispose();
         // an open socket is closed with the toolkit
         MessageSocket open = toolkit.openSocket(ns, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_DGRAM, SocketSpec.IPPROTO_UDP))
                 .block(Duration.ofSeconds(10));
