@@ -235,7 +235,7 @@ final class CompareScale {
             return;
         }
         long limit = openFilesLimit();
-        int count = (int) Math.max(1, (limit - 1736) / 4); // the tour's own sum: 4 per namespace, 1736 besides (256 checks in flight)
+        int count = (int) Math.max(1, (limit - 2248) / 4); // the tour's own sum: 4 per namespace, 2248 besides (256 checks in flight)
         Path json = Path.of("bench", "target", "tour-largest.json");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-jar", jar.toString(), "tour", "--count", Integer.toString(count), "--json", json.toString())

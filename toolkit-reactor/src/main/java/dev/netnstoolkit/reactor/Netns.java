@@ -250,6 +250,22 @@ public final class Netns implements Disposable {
         return LinkWatch.of(this, ns);
     }
 
+    /**
+     * Creates a veth pair {@code name}/{@code peer} inside {@code ns} with an rtnetlink request made from
+     * there (no {@code ip} process); completes on the kernel's acknowledgement. Errors name the namespace
+     * and the errno ({@link dev.netnstoolkit.api.NamespacePermissionException} without CAP_NET_ADMIN).
+     */
+    public Mono<Void> addVethPair(NetNamespace ns, String name, String peer) {
+        Objects.requireNonNull(ns, "ns");
+        return Mono.defer(() -> LinkRequests.addVethPair(this, ns, name, peer));
+    }
+
+    /** Deletes the link {@code name} inside {@code ns} (a veth's peer goes with it), as {@link #addVethPair} makes it. */
+    public Mono<Void> deleteLink(NetNamespace ns, String name) {
+        Objects.requireNonNull(ns, "ns");
+        return Mono.defer(() -> LinkRequests.deleteLink(this, ns, name));
+    }
+
     // ---------------------------------------------------------------- servers
 
     /** Binds {@code server} in {@code ns}, on the toolkit's loops; the server knows its namespace. */

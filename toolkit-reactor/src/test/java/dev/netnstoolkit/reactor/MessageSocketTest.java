@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Sockets of any kind through {@link Netns#openSocket}, and ICMP echo through {@link Netns#ping}. */
 @ExtendWith(Privilege.class)
@@ -150,6 +151,34 @@ class MessageSocketTest {
                 .expectNoEvent(Duration.ofMillis(200))
                 .thenCancel()
                 .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aVethPairAddedAndDeletedFromInsideIsSeenByIproute2AndByTheLinks() {
+        NetNamespace ns = netns.create();
+        String name = ns.name().orElseThrow();
+        StepVerifier.create(toolkit.links(ns).map(Object::toString).takeUntil(s -> s.equals(name + " ntka removed")))
+                .expectNext(name + " lo present up")
+                .then(() -> {
+                    toolkit.addVethPair(ns, "ntka", "ntkb").block(Duration.ofSeconds(10));
+                    assertThat(Commands.ok("ip", "-n", name, "-o", "link", "show")).contains("ntka@ntkb").contains("ntkb@ntka");
+                    toolkit.deleteLink(ns, "ntka").block(Duration.ofSeconds(10));
+                })
+                .recordWith(ArrayList::new)
+                .thenConsumeWhile(s -> true)
+                .consumeRecordedWith(seen -> assertThat(seen).contains(name + " ntka added", name + " ntkb added", name + " ntka removed"))
+                .verifyComplete();
+        assertThat(Commands.ok("ip", "-n", name, "-o", "link", "show")).doesNotContain("ntka");
+        // the kernel's refusal, typed and named: the name is taken now
+        toolkit.addVethPair(ns, "ntka", "ntkb").block(Duration.ofSeconds(10));
+        StepVerifier.create(toolkit.addVethPair(ns, "ntka", "ntkc"))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(NamespaceException.class)
+                        .hasMessageContaining("add veth pair ntka/ntkc in " + name).hasMessageContaining("errno 17"))
+                .verify(Duration.ofSeconds(10));
+        StepVerifier.create(toolkit.deleteLink(ns, "nosuch"))
+                .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("delete link nosuch in " + name))
+                .verify(Duration.ofSeconds(10));
+        assertThatThrownBy(() -> toolkit.addVethPair(ns, "a/b", "c").block()).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -39,8 +39,8 @@ final class TourCommand implements Callable<Integer> {
     static final int CHECKS_IN_FLIGHT = 256;
     /** Open descriptors that stay per namespace: its handle and three listeners. */
     static final int FDS_PER_NAMESPACE = 4;
-    /** Descriptors of checks in flight (a TCP connection both ends, a UDP socket, an HTTP connection both ends, an ICMP socket) and the JVM's own. */
-    static final int FDS_BESIDES = CHECKS_IN_FLIGHT * 6 + 200;
+    /** Descriptors of checks in flight (a TCP connection both ends, a UDP socket, an HTTP connection both ends, an ICMP socket, two netlink sockets) and the JVM's own. */
+    static final int FDS_BESIDES = CHECKS_IN_FLIGHT * 8 + 200;
 
     static final int TCP_PORT = 7000;
     static final int UDP_PORT = 7000;
@@ -88,6 +88,7 @@ final class TourCommand implements Callable<Integer> {
             AtomicLong udp = new AtomicLong();
             AtomicLong http = new AtomicLong();
             AtomicLong icmp = new AtomicLong();
+            AtomicLong links = new AtomicLong();
             java.net.InetAddress loopback = java.net.InetAddress.getLoopbackAddress();
             List<String> errors = Collections.synchronizedList(new ArrayList<>());
             Progress checking = new Progress("checking every answer", count);
@@ -105,6 +106,12 @@ final class TourCommand implements Callable<Integer> {
                     .blockLast(Duration.ofSeconds(300));
             checking.done();
             long checkNanos = System.nanoTime() - t2;
+            // then a veth pair added and deleted from inside each, seen come and go by rtnetlink from inside (timed
+            // apart: the kernel serialises link changes, which would dominate the answers above)
+            long t3 = System.nanoTime();
+            Flux.fromIterable(created).flatMap(ns -> check(ns, "link", linkAnswer(netns, ns), ns.label(), links, errors), CHECKS_IN_FLIGHT)
+                    .blockLast(Duration.ofSeconds(600));
+            long linkNanos = System.nanoTime() - t3;
 
             NetNamespace first = created.get(0);
             System.out.println("`ip -br addr` and `ss -tuln` inside " + first.label() + " (ntk exec):");
@@ -123,6 +130,8 @@ final class TourCommand implements Callable<Integer> {
             table.row("UDP datagrams, right namespace", udp.get() + " / " + count);
             table.row("HTTP requests, right namespace", http.get() + " / " + count);
             table.row("ICMP echo replies to pings from inside", icmp.get() + " / " + count);
+            table.row("veth pairs added, removed, seen inside", links.get() + " / " + count
+                    + String.format(" in %.0f ms", linkNanos / 1e6));
             table.row("errors", Integer.toString(errors.size()));
             table.row("time to check all answers", String.format("%.0f ms (%.0f answers/s, %d namespaces at a time)",
                     checkNanos / 1e6, answersPerSecond, CHECKS_IN_FLIGHT));
@@ -134,13 +143,13 @@ final class TourCommand implements Callable<Integer> {
             errors.stream().limit(10).forEach(e -> System.out.println("  error: " + e));
 
             boolean ok = errors.isEmpty() && away.isEmpty() && tcp.get() == count && udp.get() == count && http.get() == count
-                    && icmp.get() == count;
+                    && icmp.get() == count && links.get() == count;
             if (json != null) {
                 java.nio.file.Files.writeString(json, String.format(java.util.Locale.ROOT,
-                        "{\"namespaces\": %d, \"create_ms\": %.1f, \"bring_up_ms\": %.1f, \"check_ms\": %.1f, \"answers_per_s\": %.0f,"
+                        "{\"namespaces\": %d, \"create_ms\": %.1f, \"bring_up_ms\": %.1f, \"check_ms\": %.1f, \"answers_per_s\": %.0f, \"veth_links_ms\": %.1f,"
                                 + " \"jvm_threads_before\": %d, \"jvm_threads\": %d, \"open_fds\": %d, \"heap_kib_per_namespace\": %.2f,"
                                 + " \"threads_outside_home\": %d, \"fd_limit\": %d, \"ok\": %b}%n",
-                        count, createNanos / 1e6, bindNanos / 1e6, checkNanos / 1e6, answersPerSecond, threadsBefore, threads, fds,
+                        count, createNanos / 1e6, bindNanos / 1e6, checkNanos / 1e6, answersPerSecond, linkNanos / 1e6, threadsBefore, threads, fds,
                         heapPerNs, away.size(), Limits.openFiles(), ok));
             }
             System.out.println(ok ? "tour: OK, removing everything it created" : "tour: FAILED " + away);
@@ -161,6 +170,18 @@ final class TourCommand implements Callable<Integer> {
     private static Mono<String> tcpAnswer(Netns netns, NetNamespace ns) {
         return netns.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(TCP_PORT))
                 .flatMap(c -> c.inbound().receive().asString().next().map(String::trim).doFinally(s -> c.dispose()));
+    }
+
+    /** The links of {@code ns}: once they are listed, a veth pair is added; once it is seen, it is deleted and seen go. */
+    private static Mono<String> linkAnswer(Netns netns, NetNamespace ns) {
+        return netns.links(ns)
+                .concatMap(e -> e.link().equals("lo") && e.kind().name().startsWith("PRESENT")
+                        ? netns.addVethPair(ns, "ntk-tour0", "ntk-tour1").thenReturn(e) : Mono.just(e))
+                .concatMap(e -> e.link().equals("ntk-tour0") && e.kind() == dev.netnstoolkit.api.LinkEvent.Kind.ADDED
+                        ? netns.deleteLink(ns, "ntk-tour0").thenReturn(e) : Mono.just(e))
+                .filter(e -> e.link().equals("ntk-tour0") && e.kind() == dev.netnstoolkit.api.LinkEvent.Kind.REMOVED)
+                .next()
+                .map(e -> ns.label());
     }
 
     private static Mono<String> udpAnswer(Netns netns, NetNamespace ns) {
