@@ -81,6 +81,19 @@ public final class BlockHoundProbe {
                     .flatMap(i -> netns.tcpClient(ns).host("127.0.0.1").port(port + 1).connect()
                             .subscribeOn(Schedulers.parallel())
                             .flatMap(c -> c.inbound().receive().asString().next().doFinally(s -> ((Connection) c).dispose())), 8));
+            // the generic path: pings, a links watch with a veth pair added and deleted, from the parallel scheduler
+            java.net.InetAddress lo = java.net.InetAddress.getLoopbackAddress();
+            long pings = Flux.range(0, requests / 10)
+                    .flatMap(i -> netns.ping(ns, lo, 1, Duration.ZERO, Duration.ofSeconds(5)).subscribeOn(Schedulers.parallel()), 8)
+                    .filter(r -> r.received() == 1).count().block(Duration.ofSeconds(120));
+            long linkEvents = netns.links(ns)
+                    .concatMap(e -> e.link().equals("lo") && e.kind().name().startsWith("PRESENT")
+                            ? netns.addVethPair(ns, "bh0", "bh1").then(netns.deleteLink(ns, "bh0")).thenReturn(e) : Mono.just(e))
+                    .takeUntil(e -> e.link().equals("bh0") && e.kind() == dev.netnstoolkit.api.LinkEvent.Kind.REMOVED)
+                    .filter(e -> e.link().equals("bh0"))
+                    .count().block(Duration.ofSeconds(30));
+            System.out.println("pings answered from the parallel scheduler: " + pings + "/" + requests / 10);
+            System.out.println("veth bh0 seen added and removed: " + (linkEvents >= 2));
             System.out.println("ok from Reactor Netty's loops: " + fromReactorNettyLoops + "/" + requests);
             System.out.println("ok from the parallel scheduler: " + fromParallel + "/" + requests);
             System.out.println("ok from the toolkit's loops: " + fromToolkitLoops + "/" + requests);
