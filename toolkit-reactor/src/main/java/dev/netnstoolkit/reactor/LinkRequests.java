@@ -13,7 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * rtnetlink requests made from inside a namespace ({@link Netns#addVethPair}, {@link Netns#deleteLink}):
+ * rtnetlink requests made from inside a namespace ({@code Netns.addVethPair}, {@code Netns.deleteLink}):
  * one netlink socket for the request and the kernel's acknowledgement, closed after it, so that no
  * {@code ip} process is started per namespace.
  */
@@ -27,25 +27,25 @@ final class LinkRequests {
     private LinkRequests() {
     }
 
-    static Mono<Void> addVethPair(Netns netns, NetNamespace ns, String name, String peer) {
+    static Mono<Void> addVethPair(SocketOpener sockets, NetNamespace ns, String name, String peer) {
         byte[] peerInfo = concat(ifinfomsg(), attribute(IFLA_IFNAME, cString(name(peer))));
         byte[] linkInfo = concat(attribute(IFLA_INFO_KIND, cString("veth")),
                 attribute(IFLA_INFO_DATA, attribute(VETH_INFO_PEER, peerInfo)));
         byte[] body = concat(ifinfomsg(), attribute(IFLA_IFNAME, cString(name(name))), attribute(IFLA_LINKINFO, linkInfo));
-        return request(netns, ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body, "add veth pair " + name + "/" + peer);
+        return request(sockets, ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body, "add veth pair " + name + "/" + peer);
     }
 
-    static Mono<Void> deleteLink(Netns netns, NetNamespace ns, String name) {
+    static Mono<Void> deleteLink(SocketOpener sockets, NetNamespace ns, String name) {
         byte[] body = concat(ifinfomsg(), attribute(IFLA_IFNAME, cString(name(name))));
-        return request(netns, ns, RTM_DELLINK, 0, body, "delete link " + name);
+        return request(sockets, ns, RTM_DELLINK, 0, body, "delete link " + name);
     }
 
     /** Sends one request and completes on the kernel's acknowledgement; its error, typed, otherwise. */
-    private static Mono<Void> request(Netns netns, NetNamespace ns, int type, int flags, byte[] body, String what) {
+    private static Mono<Void> request(SocketOpener sockets, NetNamespace ns, int type, int flags, byte[] body, String what) {
         ByteBuffer b = ByteBuffer.allocate(16 + body.length).order(ByteOrder.nativeOrder());
         b.putInt(16 + body.length).putShort((short) type).putShort((short) (NLM_F_REQUEST | NLM_F_ACK | flags)).putInt(1).putInt(0).put(body);
         SocketSpec spec = SocketSpec.of(SocketSpec.AF_NETLINK, SocketSpec.SOCK_RAW, SocketSpec.NETLINK_ROUTE);
-        return Mono.usingWhen(netns.openSocket(ns, spec),
+        return Mono.usingWhen(sockets.open(ns, spec),
                 socket -> socket.send(b.array(), Sockaddr.netlink(0))
                         .then(socket.receive().map(m -> ackErrno(m.data())).filter(errno -> errno >= 0).next())
                         .flatMap(errno -> errno == 0 ? Mono.<Void>empty() : Mono.error(failure(what, ns, errno))),

@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@link Netns#links}: an rtnetlink socket made inside the namespace, joined to the link and address
+ * {@code Netns.links}: an rtnetlink socket made inside the namespace, joined to the link and address
  * groups before it asks for the links there now, so that nothing falls between the dump and the
  * changes. What the kernel reports is compared with what was seen, so that each change is told once.
  */
@@ -41,10 +41,10 @@ final class LinkWatch {
         this.ns = ns;
     }
 
-    static Flux<LinkEvent> of(Netns netns, NetNamespace ns) {
+    static Flux<LinkEvent> of(SocketOpener sockets, NetNamespace ns) {
         SocketSpec spec = SocketSpec.of(SocketSpec.AF_NETLINK, SocketSpec.SOCK_RAW, SocketSpec.NETLINK_ROUTE)
                 .withBind(Sockaddr.netlink(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR));
-        return Flux.usingWhen(netns.openSocket(ns, spec),
+        return Flux.usingWhen(sockets.open(ns, spec),
                 socket -> Flux.defer(() -> {
                     LinkWatch watch = new LinkWatch(ns);
                     return socket.send(dumpRequest(), Sockaddr.netlink(0))

@@ -236,7 +236,7 @@ public final class Netns implements Disposable {
         if (count < 1 || interval.isNegative() || timeout.isNegative()) {
             throw new IllegalArgumentException("ping in " + ns.label() + ": count must be at least 1 and the durations not negative");
         }
-        return Pinger.ping(this, ns, host, count, interval, timeout);
+        return Pinger.ping(this::openSocket, ns, host, count, interval, timeout);
     }
 
     /**
@@ -247,7 +247,7 @@ public final class Netns implements Disposable {
      */
     public Flux<LinkEvent> links(NetNamespace ns) {
         Objects.requireNonNull(ns, "ns");
-        return LinkWatch.of(this, ns);
+        return LinkWatch.of(this::openSocket, ns);
     }
 
     /**
@@ -257,13 +257,13 @@ public final class Netns implements Disposable {
      */
     public Mono<Void> addVethPair(NetNamespace ns, String name, String peer) {
         Objects.requireNonNull(ns, "ns");
-        return Mono.defer(() -> LinkRequests.addVethPair(this, ns, name, peer));
+        return Mono.defer(() -> LinkRequests.addVethPair(this::openSocket, ns, name, peer));
     }
 
     /** Deletes the link {@code name} inside {@code ns} (a veth's peer goes with it), as {@link #addVethPair} makes it. */
     public Mono<Void> deleteLink(NetNamespace ns, String name) {
         Objects.requireNonNull(ns, "ns");
-        return Mono.defer(() -> LinkRequests.deleteLink(this, ns, name));
+        return Mono.defer(() -> LinkRequests.deleteLink(this::openSocket, ns, name));
     }
 
     // ---------------------------------------------------------------- servers

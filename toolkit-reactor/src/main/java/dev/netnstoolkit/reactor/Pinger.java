@@ -33,13 +33,13 @@ final class Pinger {
     private Pinger() {
     }
 
-    static Mono<PingResult> ping(Netns netns, NetNamespace ns, InetAddress host, int count, Duration interval, Duration timeout) {
+    static Mono<PingResult> ping(SocketOpener sockets, NetNamespace ns, InetAddress host, int count, Duration interval, Duration timeout) {
         boolean v6 = host instanceof Inet6Address;
         int family = v6 ? SocketSpec.AF_INET6 : SocketSpec.AF_INET;
         int protocol = v6 ? SocketSpec.IPPROTO_ICMPV6 : SocketSpec.IPPROTO_ICMP;
-        Mono<Object[]> socket = netns.openSocket(ns, SocketSpec.of(family, SocketSpec.SOCK_DGRAM, protocol))
+        Mono<Object[]> socket = sockets.open(ns, SocketSpec.of(family, SocketSpec.SOCK_DGRAM, protocol))
                 .map(s -> new Object[] {s, PingResult.DATAGRAM})
-                .onErrorResume(NamespacePermissionException.class, e -> netns.openSocket(ns, SocketSpec.of(family, SocketSpec.SOCK_RAW, protocol))
+                .onErrorResume(NamespacePermissionException.class, e -> sockets.open(ns, SocketSpec.of(family, SocketSpec.SOCK_RAW, protocol))
                         .map(s -> new Object[] {s, PingResult.RAW}));
         return Mono.usingWhen(socket,
                 made -> run((MessageSocket) made[0], (String) made[1], ((MessageSocket) made[0]).scheduler(), ns, host, v6, count, interval, timeout),
