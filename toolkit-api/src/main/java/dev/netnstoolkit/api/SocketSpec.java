@@ -13,8 +13,9 @@ import java.util.List;
  * @param protocol {@code IPPROTO_*} or {@code NETLINK_*}
  * @param options set in order with setsockopt before the socket is registered
  * @param bind a {@code struct sockaddr} to bind to ({@link Sockaddr}), or {@code null}
+ * @param backlog when positive, {@code listen} with it after the bind (a one-to-many SCTP server, say)
  */
-public record SocketSpec(int family, int type, int protocol, List<Option> options, byte[] bind) {
+public record SocketSpec(int family, int type, int protocol, List<Option> options, byte[] bind, int backlog) {
 
     /** Address families. */
     public static final int AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16;
@@ -40,19 +41,27 @@ public record SocketSpec(int family, int type, int protocol, List<Option> option
 
     /** A socket of {@code family}, {@code type} and {@code protocol}, with no options and not bound. */
     public static SocketSpec of(int family, int type, int protocol) {
-        return new SocketSpec(family, type, protocol, List.of(), null);
+        return new SocketSpec(family, type, protocol, List.of(), null, 0);
     }
 
     /** This spec with one more option. */
     public SocketSpec withOption(int level, int name, int value) {
         List<Option> more = new ArrayList<>(options);
         more.add(new Option(level, name, value));
-        return new SocketSpec(family, type, protocol, more, bind);
+        return new SocketSpec(family, type, protocol, more, bind, backlog);
     }
 
     /** This spec bound to {@code sockaddr}. */
     public SocketSpec withBind(byte[] sockaddr) {
-        return new SocketSpec(family, type, protocol, options, sockaddr);
+        return new SocketSpec(family, type, protocol, options, sockaddr, backlog);
+    }
+
+    /** This spec listening, with {@code backlog}, after its bind. */
+    public SocketSpec withListen(int backlog) {
+        if (backlog < 1) {
+            throw new IllegalArgumentException("backlog must be at least 1, not " + backlog);
+        }
+        return new SocketSpec(family, type, protocol, options, bind, backlog);
     }
 
     @Override

@@ -58,6 +58,13 @@ final class JnaSocket implements SocketFd {
     }
 
     @Override
+    public void listen(int backlog) {
+        if (LibC.listen(fd, backlog) != 0) {
+            throw Errors.of("listen", LibC.errno(), target, "CAP_NET_ADMIN");
+        }
+    }
+
+    @Override
     public int sendTo(byte[] data, int offset, int length, byte[] sockaddr) {
         byte[] bytes = offset == 0 ? data : Arrays.copyOfRange(data, offset, offset + length);
         while (true) {

@@ -122,6 +122,8 @@ final class LibC {
 
     static native int bind(int fd, byte[] sockaddr, int length);
 
+    static native int listen(int fd, int backlog);
+
     static native long sendto(int fd, byte[] buf, long length, int flags, byte[] sockaddr, int addrlen);
 
     static native long recvfrom(int fd, byte[] buf, long length, int flags, byte[] sockaddr, int[] addrlen);

@@ -113,6 +113,9 @@ final class MessageSocketHandle implements EpollIoHandle {
             if (bind != null) {
                 s.bind(bind);
             }
+            if (spec.backlog() > 0) {
+                s.listen(spec.backlog());
+            }
             return s;
         } catch (RuntimeException | Error e) {
             s.close();

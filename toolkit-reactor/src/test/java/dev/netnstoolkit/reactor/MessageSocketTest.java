@@ -195,10 +195,20 @@ class MessageSocketTest {
             assertThat(e).hasMessageContaining(ns.label());
             return;
         }
-        System.out.println("kernel feature: this kernel has SCTP; a one-to-many socket was made");
+        System.out.println("kernel feature: this kernel has SCTP; a one-to-many server and client exchange messages");
         assertThat(made.namespace()).isSameAs(ns);
         made.dispose();
         made.onDispose().block(Duration.ofSeconds(10));
+        byte[] at = Sockaddr.inet(new InetSocketAddress(address("127.0.0.1"), PORT + 1));
+        MessageSocket server = toolkit.openSocket(ns, sctp.withBind(at).withListen(8)).block(Duration.ofSeconds(10));
+        MessageSocket client = toolkit.openSocket(ns, sctp).block(Duration.ofSeconds(10));
+        StepVerifier.create(server.receive().take(1)
+                        .flatMap(m -> server.send(("re " + new String(m.data(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8),
+                                m.from()).thenReturn(m))
+                        .thenMany(client.receive().take(1).map(m -> new String(m.data(), StandardCharsets.UTF_8))))
+                .then(() -> client.send("hello".getBytes(StandardCharsets.UTF_8), at).block(Duration.ofSeconds(10)))
+                .expectNext("re hello")
+                .verifyComplete(); // both receivers cancelled by take(1): both sockets closed
     }
 
     @Test
@@ -216,6 +226,13 @@ class MessageSocketTest {
         StepVerifier.create(toolkit.openSocket(closed, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_DGRAM, SocketSpec.IPPROTO_UDP)))
                 .expectError(ClosedNamespaceException.class)
                 .verify(Duration.ofSeconds(10));
+        // a listener (the path a one-to-many SCTP server takes): bound and listening inside, as ss sees it there
+        MessageSocket listener = toolkit.openSocket(ns, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_STREAM, 0)
+                .withBind(Sockaddr.inet(new InetSocketAddress(address("127.0.0.1"), PORT + 2))).withListen(4)).block(Duration.ofSeconds(10));
+        assertThat(Commands.ok("ip", "netns", "exec", ns.name().orElseThrow(), "ss", "-Hltn")).contains("127.0.0.1:" + (PORT + 2));
+        listener.dispose();
+        assertThatThrownBy(() -> SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_STREAM, 0).withListen(0))
+                .isInstanceOf(IllegalArgumentException.class);
         // release(ns) closes the sockets made through that handle
         MessageSocket stays = toolkit.openSocket(ns, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_DGRAM, SocketSpec.IPPROTO_UDP))
                 .block(Duration.ofSeconds(10));

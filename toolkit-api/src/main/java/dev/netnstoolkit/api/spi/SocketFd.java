@@ -26,6 +26,9 @@ public interface SocketFd extends AutoCloseable {
     /** {@code bind} to a {@code struct sockaddr}. */
     void bind(byte[] sockaddr);
 
+    /** {@code listen} with {@code backlog} (a stream or one-to-many SCTP socket that accepts peers). */
+    void listen(int backlog);
+
     /**
      * Sends {@code length} bytes from {@code data[offset]} to {@code sockaddr} ({@code null} when
      * connected).
