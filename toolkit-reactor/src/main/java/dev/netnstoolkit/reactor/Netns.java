@@ -336,7 +336,8 @@ public final class Netns implements Disposable {
      * The namespaces in {@code dir} (/run/netns, /var/run/docker/netns, ...) whose names start with
      * {@code prefix}: an {@link NamespaceEvent.Added} for each one there now, then one per change as it
      * happens, in order for each name (a name created before its namespace is mounted waits for the mount,
-     * so another name's later event may come first). A name re-created with another namespace is a removal
+     * so another name's later event may come first; a name added and deleted again before it could be looked
+     * at is not reported: its identity went with it). A name re-created with another namespace is a removal
      * then an addition; an entry that is
      * not a namespace is an {@link NamespaceEvent.Unusable} warning. The watch's descriptor is on the
      * toolkit's event loops (no thread per watch) and read only while the subscriber has demand;
