@@ -65,6 +65,38 @@ final class JnaSocket implements SocketFd {
     }
 
     @Override
+    public boolean connect(byte[] sockaddr) {
+        while (true) {
+            if (LibC.connect(fd, sockaddr, sockaddr.length) == 0) {
+                return true;
+            }
+            int errno = LibC.errno();
+            if (errno == LibC.EINPROGRESS) {
+                return false;
+            }
+            if (errno != LibC.EINTR) {
+                throw failure("connect", errno);
+            }
+        }
+    }
+
+    @Override
+    public int pendingError() {
+        int[] value = {0};
+        int[] length = {4};
+        if (LibC.getsockopt(fd, 1 /* SOL_SOCKET */, 4 /* SO_ERROR */, value, length) != 0) {
+            return LibC.errno();
+        }
+        return value[0];
+    }
+
+    @Override
+    public int release() {
+        closed.set(true);
+        return fd;
+    }
+
+    @Override
     public int sendTo(byte[] data, int offset, int length, byte[] sockaddr) {
         byte[] bytes = offset == 0 ? data : Arrays.copyOfRange(data, offset, offset + length);
         while (true) {

@@ -58,7 +58,7 @@ final class LibC {
 
     static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ENOEXEC = 8, EBADF = 9, EACCES = 13, EBUSY = 16,
             EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ELOOP = 40,
-            EAGAIN = 11, EPROTOTYPE = 91, EPROTONOSUPPORT = 93, ESOCKTNOSUPPORT = 94, EAFNOSUPPORT = 97;
+            EAGAIN = 11, EINPROGRESS = 115, EPROTOTYPE = 91, EPROTONOSUPPORT = 93, ESOCKTNOSUPPORT = 94, EAFNOSUPPORT = 97;
 
     /** sizeof(struct stat) on x86_64 / aarch64 is 144 / 128; st_dev and st_ino are the first two u64 on both. */
     static final int STAT_SIZE = 256;
@@ -123,6 +123,10 @@ final class LibC {
     static native int bind(int fd, byte[] sockaddr, int length);
 
     static native int listen(int fd, int backlog);
+
+    static native int connect(int fd, byte[] sockaddr, int length);
+
+    static native int getsockopt(int fd, int level, int name, int[] value, int[] length);
 
     static native long sendto(int fd, byte[] buf, long length, int flags, byte[] sockaddr, int addrlen);
 

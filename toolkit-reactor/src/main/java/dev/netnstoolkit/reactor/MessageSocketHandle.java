@@ -103,7 +103,7 @@ final class MessageSocketHandle implements EpollIoHandle {
     }
 
     /** Inside the namespace: the socket, its options, its address; closed again if any of those fails. */
-    private static SocketFd create(NamespaceBackend backend, NetNamespace ns, SocketSpec spec) {
+    static SocketFd create(NamespaceBackend backend, NetNamespace ns, SocketSpec spec) {
         SocketFd s = backend.socket(spec.family(), spec.type(), spec.protocol(), ns.label());
         try {
             for (SocketSpec.Option o : spec.options()) {

@@ -27,6 +27,7 @@ import reactor.netty.udp.UdpClient;
 import reactor.netty.udp.UdpServer;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -220,6 +221,23 @@ public final class Netns implements Disposable {
         return Mono.defer(() -> {
             checkOpen("openSocket", ns);
             return MessageSocketHandle.open(loops, NamespaceLoopResources.NATIVE, ns, spec);
+        });
+    }
+
+    /**
+     * Connects a stream socket of a protocol Reactor Netty does not make itself ({@code spec}: MPTCP, SCTP
+     * one-to-one, ...) from inside {@code ns} to {@code remote}: made on a loop through the one switch,
+     * connected without blocking, then an ordinary Reactor Netty {@link Connection} (inbound, outbound,
+     * {@code onDispose}) on the toolkit's loops, tracked like every channel of the toolkit. Errors name the
+     * namespace, the address and the cause.
+     */
+    public Mono<Connection> connect(NetNamespace ns, SocketSpec spec, InetSocketAddress remote) {
+        Objects.requireNonNull(ns, "ns");
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(remote, "remote");
+        return Mono.defer(() -> {
+            checkOpen("connect", ns);
+            return StreamConnect.connect(loops, NamespaceLoopResources.NATIVE, ns, spec, remote);
         });
     }
 

@@ -30,6 +30,18 @@ public interface SocketFd extends AutoCloseable {
     void listen(int backlog);
 
     /**
+     * {@code connect} without blocking: true if connected now, false if under way (wait until writable, then
+     * {@link #pendingError()}).
+     */
+    boolean connect(byte[] sockaddr);
+
+    /** {@code SO_ERROR}: 0 once a connect under way has succeeded, else its errno. */
+    int pendingError();
+
+    /** Hands the descriptor over to a new owner (a Netty channel, which closes it): this object no longer will. */
+    int release();
+
+    /**
      * Sends {@code length} bytes from {@code data[offset]} to {@code sockaddr} ({@code null} when
      * connected).
      *
