@@ -22,6 +22,7 @@ import reactor.netty.channel.ChannelOperations;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@link Netns#connect(NetNamespace, SocketSpec, InetSocketAddress)}: a stream socket of any protocol
@@ -62,7 +63,16 @@ final class StreamConnect implements EpollIoHandle {
         return Mono.create(sink -> {
             IoEventLoop loop = loops.clientLoops().next();
             AtomicBoolean cancelled = new AtomicBoolean();
-            sink.onCancel(() -> cancelled.set(true));
+            AtomicReference<StreamConnect> under = new AtomicReference<>();
+            sink.onCancel(() -> {
+                cancelled.set(true);
+                loop.execute(() -> { // a connect still under way is abandoned and its socket closed at once
+                    StreamConnect c = under.get();
+                    if (c != null && !c.done) {
+                        c.fail(null);
+                    }
+                });
+            });
             loop.execute(() -> {
                 SocketFd made;
                 try {
@@ -76,6 +86,7 @@ final class StreamConnect implements EpollIoHandle {
                     return;
                 }
                 StreamConnect c = new StreamConnect(loops, ns, remote, loop, made, sink, cancelled);
+                under.set(c);
                 try {
                     if (made.connect(to)) { // a socket's namespace is fixed at its creation: connect from home
                         c.connected();

@@ -210,6 +210,22 @@ class MessageSocketTest {
     }
 
     @Test
+    void cancellingAStreamConnectStillUnderWayClosesItsSocketAtOnce() {
+        List<NetNamespace> pair = netns.create(2);
+        List<TempNamespaces.VethEnd> ends = netns.veth(pair.get(0), "10.99.0.1/24", pair.get(1), "10.99.0.2/24");
+        // the far end down: the SYN waits for an ARP answer that never comes (no packet leaves the test's own veth)
+        Commands.ok("ip", "-n", pair.get(1).name().orElseThrow(), "link", "set", ends.get(1).device(), "down");
+        SocketSpec tcp = SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_STREAM, 6);
+        Invariants.Snapshot beforeConnect = Invariants.snapshot();
+        StepVerifier.create(toolkit.connect(pair.get(0), tcp, new InetSocketAddress(address("10.99.0.2"), 9)))
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(300)) // under way
+                .thenCancel()
+                .verify(Duration.ofSeconds(5));
+        beforeConnect.assertClean(); // the socket closed (within the 2 s it allows; the connect itself would take ~3 s to fail)
+    }
+
+    @Test
     void sctpOnAKernelWithoutItIsATypedErrorAndWorksWhereTheKernelHasIt() {
         NetNamespace ns = netns.create();
         SocketSpec sctp = SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_SEQPACKET, SocketSpec.IPPROTO_SCTP);
