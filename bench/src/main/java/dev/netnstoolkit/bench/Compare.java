@@ -1,6 +1,5 @@
 package dev.netnstoolkit.bench;
 
-import dev.netnstoolkit.api.NamespacePermissionException;
 import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NamespaceSwitch;
 import dev.netnstoolkit.api.NetNamespace;
@@ -53,7 +52,7 @@ public final class Compare {
 
     private final boolean quick;
     private final NamespaceRegistry registry = NamespaceRegistry.system();
-    private final String prefix = "ntk-cmp-" + ProcessHandle.current().pid() + "-";
+    private final String prefix = HarnessRun.prefix("cmp");
     private final Report report = new Report();
     private final Path out = Path.of("bench", "target");
 
@@ -62,21 +61,8 @@ public final class Compare {
     }
 
     public static void main(String[] args) throws Exception {
-        boolean quick = List.of(args).contains("--quick");
-        Compare c = new Compare(quick);
-        Thread cleanup = new Thread(c::removeAll, "ntk-cmp-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanup);
-        int status;
-        try {
-            status = c.run();
-        } catch (NamespacePermissionException e) {
-            System.err.println("compare: " + e.getMessage() + " (run as root)");
-            status = 1;
-        } finally {
-            c.removeAll();
-        }
-        Runtime.getRuntime().removeShutdownHook(cleanup);
-        System.exit(status);
+        Compare c = new Compare(List.of(args).contains("--quick"));
+        HarnessRun.exitWith("compare", c.prefix, c::run);
     }
 
     private int run() throws Exception {
@@ -284,18 +270,6 @@ public final class Compare {
             toolkitOnHost.disposeNow();
             home.close();
             plainPool.disposeLater().block(Duration.ofSeconds(10));
-        }
-    }
-
-    private void removeAll() {
-        for (String name : registry.list()) {
-            if (name.startsWith(prefix)) {
-                try {
-                    registry.delete(name);
-                } catch (RuntimeException e) {
-                    System.err.println("compare: could not remove " + name + ": " + e.getMessage());
-                }
-            }
         }
     }
 }

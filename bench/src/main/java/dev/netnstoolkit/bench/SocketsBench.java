@@ -44,7 +44,7 @@ public final class SocketsBench {
     private static final Pattern PING_TIME = Pattern.compile("time=([0-9.]+) ms");
 
     private final boolean quick;
-    private final String prefix = "ntk-sb-" + ProcessHandle.current().pid() + "-";
+    private final String prefix = HarnessRun.prefix("sb");
     private final NamespaceRegistry registry = NamespaceRegistry.system();
     private final Report report = new Report();
 
@@ -54,18 +54,10 @@ public final class SocketsBench {
 
     public static void main(String[] args) throws Exception {
         SocketsBench b = new SocketsBench(List.of(args).contains("--quick"));
-        Thread cleanup = new Thread(b::removeAll, "ntk-sb-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanup);
-        try {
-            b.run();
-        } finally {
-            b.removeAll();
-            Runtime.getRuntime().removeShutdownHook(cleanup);
-        }
-        System.exit(0);
+        HarnessRun.exitWith("sockets bench", b.prefix, b::run);
     }
 
-    private void run() throws Exception {
+    private int run() throws Exception {
         long t0 = System.nanoTime();
         Netns netns = Netns.create();
         try (NetNamespace ns = registry.create(prefix + "main")) {
@@ -83,6 +75,7 @@ public final class SocketsBench {
         System.out.println();
         System.out.print(report.table());
         System.out.printf(Locale.ROOT, "(%.0f s; written: bench/target/sockets.json, sockets.md)%n", (System.nanoTime() - t0) / 1e9);
+        return 0;
     }
 
     private void socketCreation(Netns netns, NetNamespace ns) throws Exception {
@@ -177,17 +170,5 @@ public final class SocketsBench {
         long s = System.nanoTime();
         work.run();
         return (System.nanoTime() - s) / 1e3 / n;
-    }
-
-    private void removeAll() {
-        for (String name : registry.list()) {
-            if (name.startsWith(prefix)) {
-                try {
-                    registry.delete(name);
-                } catch (RuntimeException e) {
-                    System.err.println("sockets bench: could not remove " + name + ": " + e.getMessage());
-                }
-            }
-        }
     }
 }

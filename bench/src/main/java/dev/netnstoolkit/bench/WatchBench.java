@@ -1,6 +1,5 @@
 package dev.netnstoolkit.bench;
 
-import dev.netnstoolkit.api.NamespacePermissionException;
 import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ProcessAudit;
@@ -44,7 +43,7 @@ public final class WatchBench {
     private static final int PORT = 19500;
 
     private final boolean quick;
-    private final String prefix = "ntk-wb-" + ProcessHandle.current().pid() + "-";
+    private final String prefix = HarnessRun.prefix("wb");
     private final Map<String, Object> json = new LinkedHashMap<>();
     private final StringBuilder table = new StringBuilder();
     private final Map<String, Long> firstAccept = new ConcurrentHashMap<>();
@@ -57,19 +56,7 @@ public final class WatchBench {
 
     public static void main(String[] args) throws Exception {
         WatchBench b = new WatchBench(List.of(args).contains("--quick"));
-        Thread cleanup = new Thread(b::removeAll, "ntk-wb-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanup);
-        int status;
-        try {
-            status = b.run();
-        } catch (NamespacePermissionException e) {
-            System.err.println("watch bench: " + e.getMessage() + " (run as root)");
-            status = 1;
-        } finally {
-            b.removeAll();
-        }
-        Runtime.getRuntime().removeShutdownHook(cleanup);
-        System.exit(status);
+        HarnessRun.exitWith("watch bench", b.prefix, b::run);
     }
 
     private int run() throws Exception {
@@ -278,17 +265,6 @@ public final class WatchBench {
     }
 
     /** Deletes every name with this run's prefix (and only those). */
-    private void removeAll() {
-        for (String name : NamespaceRegistry.system().list()) {
-            if (name.startsWith(prefix)) {
-                try {
-                    NamespaceRegistry.system().delete(name);
-                } catch (RuntimeException e) {
-                    System.err.println("watch bench: cannot delete " + name + ": " + e.getMessage());
-                }
-            }
-        }
-    }
 
     private void row(String line) {
         table.append(line).append('\n');
