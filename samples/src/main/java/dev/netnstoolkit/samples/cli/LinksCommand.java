@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code ntk links}: the links of each namespace (rtnetlink from inside, one socket each on the
@@ -23,34 +22,16 @@ import java.util.concurrent.TimeUnit;
         "change: `NAME LINK added|removed|up|down` and `NAME LINK address added|removed ADDRESS`."})
 final class LinksCommand implements Callable<Integer> {
 
-    static final class Which {
-        @Option(names = "--ns", split = ",", paramLabel = "NAME", description = "Namespaces, comma-separated.")
-        List<String> names;
-
-        @ArgGroup(exclusive = false)
-        ServeCommand.Prefix prefix;
-    }
-
     @ArgGroup(exclusive = true, multiplicity = "1")
-    Which which;
+    NamespaceArgs which;
 
     @Option(names = "--duration", paramLabel = "SECONDS", description = "Stop after this long (default: until signalled).")
     Long duration;
 
     @Override
     public Integer call() throws InterruptedException {
-        if (duration != null) {
-            Args.range("--duration", duration, 1, 86_400 * 365L);
-        }
-        List<String> names = new ArrayList<>();
-        if (which.names != null) {
-            names.addAll(which.names);
-        } else {
-            Args.range("--count", which.prefix.count, 1, 100_000);
-            for (int i = 0; i < which.prefix.count; i++) {
-                names.add(which.prefix.prefix + i);
-            }
-        }
+        UntilStopped.checkDuration(duration);
+        List<String> names = which.names();
         Limits.requireDescriptors("links of " + names.size() + " namespaces", names.size() * 2L + 200,
                 "a handle and a netlink socket per namespace");
         List<NetNamespace> spaces = new ArrayList<>();
@@ -72,12 +53,7 @@ final class LinksCommand implements Callable<Integer> {
                         status[0] = 1;
                         done.countDown();
                     });
-            Runtime.getRuntime().addShutdownHook(new Thread(done::countDown, "ntk-links-stop"));
-            if (duration != null) {
-                done.await(duration, TimeUnit.SECONDS);
-            } else {
-                done.await();
-            }
+            UntilStopped.await(done, duration, "ntk-links-stop");
             watching.dispose();
         } finally {
             if (netns != null) {

@@ -9,7 +9,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code ntk monitor}: one line per namespace added to or deleted from /run/netns, as
@@ -26,9 +25,7 @@ final class MonitorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (duration != null) {
-            Args.range("--duration", duration, 1, 86_400 * 365L);
-        }
+        UntilStopped.checkDuration(duration);
         CountDownLatch done = new CountDownLatch(1);
         Netns netns = Netns.create();
         try {
@@ -45,12 +42,7 @@ final class MonitorCommand implements Callable<Integer> {
                 System.err.println("ntk: " + Ntk.Failures.oneLine(error));
                 done.countDown();
             });
-            Runtime.getRuntime().addShutdownHook(new Thread(done::countDown, "ntk-monitor-stop"));
-            if (duration != null) {
-                done.await(duration, TimeUnit.SECONDS);
-            } else {
-                done.await();
-            }
+            UntilStopped.await(done, duration, "ntk-monitor-stop");
             watching.dispose();
         } finally {
             netns.disposeNow();

@@ -28,16 +28,8 @@ final class PingCommand implements Callable<Integer> {
     /** Namespaces pinged from at once. */
     static final int IN_FLIGHT = 256;
 
-    static final class Which {
-        @Option(names = "--ns", split = ",", paramLabel = "NAME", description = "Namespaces, comma-separated.")
-        List<String> names;
-
-        @ArgGroup(exclusive = false)
-        ServeCommand.Prefix prefix;
-    }
-
     @ArgGroup(exclusive = true, multiplicity = "1")
-    Which which;
+    NamespaceArgs which;
 
     @Option(names = "--times", defaultValue = "3", paramLabel = "K", description = "Echo requests per namespace (default ${DEFAULT-VALUE}).")
     int times;
@@ -58,15 +50,7 @@ final class PingCommand implements Callable<Integer> {
         Args.range("--interval-ms", intervalMs, 0, 60_000);
         Args.range("--timeout-ms", timeoutMs, 1, 600_000);
         InetAddress address = literal(host);
-        List<String> names = new ArrayList<>();
-        if (which.names != null) {
-            names.addAll(which.names);
-        } else {
-            Args.range("--count", which.prefix.count, 1, 100_000);
-            for (int i = 0; i < which.prefix.count; i++) {
-                names.add(which.prefix.prefix + i);
-            }
-        }
+        List<String> names = which.names();
         Limits.requireDescriptors("ping from " + names.size() + " namespaces", names.size() + IN_FLIGHT + 200L,
                 "a handle per namespace and a socket per namespace in flight");
         NamespaceRegistry registry = NamespaceRegistry.system();

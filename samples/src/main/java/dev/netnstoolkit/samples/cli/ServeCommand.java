@@ -26,19 +26,11 @@ final class ServeCommand implements Callable<Integer> {
         List<String> names;
 
         @ArgGroup(exclusive = false)
-        Prefix prefix;
+        NamespaceArgs.Prefix prefix;
 
         @Option(names = "--watch", paramLabel = "PREFIX",
                 description = "Every namespace whose name starts with PREFIX, existing or future: served as it appears, released as it goes.")
         String watch;
-    }
-
-    static final class Prefix {
-        @Option(names = "--ns-prefix", required = true, paramLabel = "P", description = "Namespaces P0 .. P(N-1)...")
-        String prefix;
-
-        @Option(names = "--count", required = true, paramLabel = "N", description = "... with --ns-prefix.")
-        int count;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -66,23 +58,11 @@ final class ServeCommand implements Callable<Integer> {
                 Args.range("port", port, 0, 65_535);
             }
         }
-        if (duration != null) {
-            Args.range("--duration", duration, 1, 86_400 * 365L);
-        }
-        if (which.prefix != null) {
-            Args.range("--count", which.prefix.count, 1, 100_000);
-        }
+        UntilStopped.checkDuration(duration);
         if (which.watch != null) {
             return watch();
         }
-        List<String> names = new ArrayList<>();
-        if (which.names != null) {
-            names.addAll(which.names);
-        } else {
-            for (int i = 0; i < which.prefix.count; i++) {
-                names.add(which.prefix.prefix + i);
-            }
-        }
+        List<String> names = NamespaceArgs.names(which.names, which.prefix);
         int perNamespace = 1 + (int) java.util.stream.Stream.of(tcpPort, udpPort, httpPort).filter(java.util.Objects::nonNull).count();
         Limits.requireDescriptors("serve in " + names.size() + " namespaces", (long) names.size() * perNamespace + 200,
                 perNamespace + " per namespace (its handle and a listener per protocol) and about 200 for the JVM and the "
