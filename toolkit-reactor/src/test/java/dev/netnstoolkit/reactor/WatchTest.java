@@ -159,19 +159,19 @@ class WatchTest {
             metered.serve(metered.watch(RUN, p).takeUntilOther(stop.asMono()),
                     TcpServer.create().host("0.0.0.0").port(PORT)).subscribe(seen::add);
             // one namespace first, so that whatever the first bind loads once is in the baseline
-            batch(List.of("netns add " + p + "warm"));
+            Commands.ipBatch(List.of("netns add " + p + "warm"));
             awaitSize(seen, 1);
-            batch(List.of("netns delete " + p + "warm"));
+            Commands.ipBatch(List.of("netns delete " + p + "warm"));
             awaitSize(seen, 2);
             int fds = awaitFds(ProcessAudit.openFdCount());
             int threads = ProcessAudit.threadCount();
             int meterCount = meters.getMeters().size();
 
-            batch(IntStream.range(0, 1000).mapToObj(i -> "netns add " + p + "c" + i).toList());
+            Commands.ipBatch(IntStream.range(0, 1000).mapToObj(i -> "netns add " + p + "c" + i).toList());
             awaitSize(seen, 1002);
             assertThat(seen.subList(2, 1002)).allMatch(e -> e instanceof ServingEvent.Serving);
             assertThat(meters.getMeters().size()).isGreaterThan(meterCount); // the binds' switches were metered per namespace
-            batch(IntStream.range(0, 1000).mapToObj(i -> "netns delete " + p + "c" + i).toList());
+            Commands.ipBatch(IntStream.range(0, 1000).mapToObj(i -> "netns delete " + p + "c" + i).toList());
             awaitSize(seen, 2002);
             assertThat(seen.subList(1002, 2002)).allMatch(e -> e instanceof ServingEvent.Stopped);
 
@@ -195,16 +195,6 @@ class WatchTest {
             now = ProcessAudit.openFdCount();
         }
         return now;
-    }
-
-    private static void batch(List<String> commands) throws IOException {
-        Path file = Files.createTempFile("ntk-batch", ".txt");
-        try {
-            Files.write(file, commands);
-            Commands.ok("ip", "-batch", file.toString());
-        } finally {
-            Files.delete(file);
-        }
     }
 
     private static void awaitSize(List<?> list, int n) throws InterruptedException {

@@ -36,6 +36,17 @@ public final class Commands {
         return r.out();
     }
 
+    /** Runs {@code commands} through one {@code ip -batch} (e.g. {@code netns add NAME} lines); fails the test if it fails. */
+    public static void ipBatch(List<String> commands) throws IOException {
+        Path file = Files.createTempFile("ntk-batch", ".txt");
+        try {
+            Files.write(file, commands);
+            ok("ip", "-batch", file.toString());
+        } finally {
+            Files.delete(file);
+        }
+    }
+
     /** Starts a command with no pipes to this JVM (so it holds no descriptor of ours). */
     public static Process background(String... argv) throws IOException {
         return new ProcessBuilder(List.of(argv)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))

@@ -103,7 +103,7 @@ class WatchCliTest {
             assertThat(NtkCliTest.ntk(null, "get", "--ns", a, "http://127.0.0.1:8230/").out()).isEqualTo(a + "\n");
 
             // fifty at once with `ip -batch`, and one name added, deleted and added again in quick succession
-            batch(IntStream.range(0, 50).mapToObj(i -> "netns add " + p + "b" + i).toList());
+            Commands.ipBatch(IntStream.range(0, 50).mapToObj(i -> "netns add " + p + "b" + i).toList());
             String again = p + "again";
             Commands.ok("sh", "-c", "ip netns add " + again + " && ip netns delete " + again + " && ip netns add " + again
                     + " && ip -n " + again + " link set lo up");
@@ -113,7 +113,7 @@ class WatchCliTest {
             List<String> inodes = new ArrayList<>(List.of(inode(a), againIno));
             IntStream.range(0, 50).forEach(i -> inodes.add(inode(p + "b" + i)));
 
-            batch(IntStream.range(0, 50).mapToObj(i -> "netns delete " + p + "b" + i).toList());
+            Commands.ipBatch(IntStream.range(0, 50).mapToObj(i -> "netns delete " + p + "b" + i).toList());
             Commands.ok("ip", "netns", "delete", a);
             Commands.ok("ip", "netns", "delete", again);
             awaitLines(log, l -> l.startsWith("stopped " + p + "b"), 50);
@@ -170,16 +170,6 @@ class WatchCliTest {
             throw new IllegalStateException("cannot list the descriptors of " + pid + ": " + e, e);
         }
         return held;
-    }
-
-    private static void batch(List<String> commands) throws IOException {
-        Path file = Files.createTempFile("ntk-batch", ".txt");
-        try {
-            Files.write(file, commands);
-            Commands.ok("ip", "-batch", file.toString());
-        } finally {
-            Files.delete(file);
-        }
     }
 
     private static List<String> lines(Path log) {
