@@ -139,13 +139,7 @@ public final class NamespaceRegistry {
         backend.prepareRunDir(Names.RUN_DIR);
         backend.createNameFile(path);
         try {
-            sw.onNewThread("ntk-create", () -> sw.runInNewNamespace(name, () -> {
-                if (options.loopbackUp()) {
-                    backend.loopbackUp(name);
-                }
-                backend.bindThreadNamespace(path);
-                return null;
-            }));
+            sw.onNewThread("ntk-create", () -> mountNewNamespace(name, path, options));
             return openAt(path, name, false);
         } catch (Throwable e) {
             try {
@@ -155,6 +149,17 @@ public final class NamespaceRegistry {
             }
             throw e;
         }
+    }
+
+    /** On a thread of the switch, once the name file exists: a new namespace, lo up if asked, bound to {@code path}. */
+    private Void mountNewNamespace(String name, String path, CreateOptions options) throws Exception {
+        return sw.runInNewNamespace(name, () -> {
+            if (options.loopbackUp()) {
+                backend.loopbackUp(name);
+            }
+            backend.bindThreadNamespace(path);
+            return null;
+        });
     }
 
     /**
@@ -191,13 +196,7 @@ public final class NamespaceRegistry {
                     try {
                         backend.createNameFile(path);
                         made[i] = true; // from here on, the clean-up removes it whatever happens next
-                        sw.runInNewNamespace(name, () -> {
-                            if (options.loopbackUp()) {
-                                backend.loopbackUp(name);
-                            }
-                            backend.bindThreadNamespace(path);
-                            return null;
-                        });
+                        mountNewNamespace(name, path, options);
                     } catch (Throwable e) {
                         failed.set(true);
                         throw e;

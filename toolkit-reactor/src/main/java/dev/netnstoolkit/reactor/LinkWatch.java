@@ -33,8 +33,19 @@ final class LinkWatch {
     private static final int IFF_UP = 0x1;
 
     private final NetNamespace ns;
-    /** index -> [name, up]; only on the socket's loop (receive() signals there). */
-    private final Map<Integer, Object[]> links = new HashMap<>();
+    /** A link as last reported. */
+    private static final class Link {
+        String name;
+        boolean up;
+
+        Link(String name, boolean up) {
+            this.name = name;
+            this.up = up;
+        }
+    }
+
+    /** By index; only on the socket's loop (receive() signals there). */
+    private final Map<Integer, Link> links = new HashMap<>();
     private boolean dumped;
 
     private LinkWatch(NetNamespace ns) {
@@ -101,15 +112,15 @@ final class LinkWatch {
         boolean up = (body.getInt() & IFF_UP) != 0;
         body.getInt(); // change
         String name = attributes(body).getOrDefault(IFLA_IFNAME, null) instanceof byte[] raw ? cString(raw) : null;
-        Object[] seen = links.get(index);
+        Link seen = links.get(index);
         if (!present) {
             if (links.remove(index) != null) {
-                out.add(event(LinkEvent.Kind.REMOVED, index, name != null ? name : (String) seen[0], null));
+                out.add(event(LinkEvent.Kind.REMOVED, index, name != null ? name : seen.name, null));
             }
             return;
         }
         if (seen == null) {
-            links.put(index, new Object[] {name, up});
+            links.put(index, new Link(name, up));
             out.add(event(!dumped ? (up ? LinkEvent.Kind.PRESENT_UP : LinkEvent.Kind.PRESENT_DOWN) : LinkEvent.Kind.ADDED, index, name, null));
             if (dumped && up) {
                 out.add(event(LinkEvent.Kind.UP, index, name, null));
@@ -117,11 +128,11 @@ final class LinkWatch {
             return;
         }
         if (name != null) {
-            seen[0] = name;
+            seen.name = name;
         }
-        if ((boolean) seen[1] != up) {
-            seen[1] = up;
-            out.add(event(up ? LinkEvent.Kind.UP : LinkEvent.Kind.DOWN, index, (String) seen[0], null));
+        if (seen.up != up) {
+            seen.up = up;
+            out.add(event(up ? LinkEvent.Kind.UP : LinkEvent.Kind.DOWN, index, seen.name, null));
         }
     }
 
@@ -139,9 +150,9 @@ final class LinkWatch {
         } catch (UnknownHostException e) {
             address = null;
         }
-        Object[] seen = links.get(index);
+        Link seen = links.get(index);
         out.add(event(added ? LinkEvent.Kind.ADDRESS_ADDED : LinkEvent.Kind.ADDRESS_REMOVED, index,
-                seen != null ? (String) seen[0] : "#" + index, address));
+                seen != null ? seen.name : "#" + index, address));
     }
 
     private LinkEvent event(LinkEvent.Kind kind, int index, String name, String address) {

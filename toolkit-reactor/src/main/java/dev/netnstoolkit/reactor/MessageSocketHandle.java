@@ -212,10 +212,7 @@ final class MessageSocketHandle implements EpollIoHandle {
                 pending.poll();
             }
         }
-        if (e.ops().contains(EpollIoOps.EPOLLIN) || e.ops().contains(EpollIoOps.EPOLLERR)) {
-            read();
-        }
-        update();
+        update(); // reads what is waiting while the receiver has demand (EPOLLIN, or EPOLLERR to report it)
     }
 
     /** Reads as many messages as the receiver asked for, or until none is waiting. */

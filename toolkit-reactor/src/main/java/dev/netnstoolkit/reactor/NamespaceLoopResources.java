@@ -29,6 +29,7 @@ import reactor.core.scheduler.Schedulers;
 import reactor.netty.resources.LoopResources;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -181,7 +182,7 @@ final class NamespaceLoopResources {
      * connections, DNS sockets) and every {@link MessageSocket}; completes when they are closed.
      */
     Mono<Void> closeChannelsOf(NetNamespace handle) {
-        List<Mono<Void>> closing = new java.util.ArrayList<>(channels.stream()
+        List<Mono<Void>> closing = new ArrayList<>(channels.stream()
                 .filter(ch -> namespaceOf(ch) == handle)
                 .map(ch -> Mono.<Void>create(done -> closeQuietly(ch, done::success)))
                 .toList());

@@ -37,13 +37,17 @@ final class Pinger {
         boolean v6 = host instanceof Inet6Address;
         int family = v6 ? SocketSpec.AF_INET6 : SocketSpec.AF_INET;
         int protocol = v6 ? SocketSpec.IPPROTO_ICMPV6 : SocketSpec.IPPROTO_ICMP;
-        Mono<Object[]> socket = sockets.open(ns, SocketSpec.of(family, SocketSpec.SOCK_DGRAM, protocol))
-                .map(s -> new Object[] {s, PingResult.DATAGRAM})
+        Mono<Opened> socket = sockets.open(ns, SocketSpec.of(family, SocketSpec.SOCK_DGRAM, protocol))
+                .map(s -> new Opened(s, PingResult.DATAGRAM))
                 .onErrorResume(NamespacePermissionException.class, e -> sockets.open(ns, SocketSpec.of(family, SocketSpec.SOCK_RAW, protocol))
-                        .map(s -> new Object[] {s, PingResult.RAW}));
+                        .map(s -> new Opened(s, PingResult.RAW)));
         return Mono.usingWhen(socket,
-                made -> run((MessageSocket) made[0], (String) made[1], ((MessageSocket) made[0]).scheduler(), ns, host, v6, count, interval, timeout),
-                made -> Mono.fromRunnable(((MessageSocket) made[0])::dispose));
+                o -> run(o.socket(), o.method(), o.socket().scheduler(), ns, host, v6, count, interval, timeout),
+                o -> Mono.fromRunnable(o.socket()::dispose));
+    }
+
+    /** The socket ping got, and which kind it is. */
+    private record Opened(MessageSocket socket, String method) {
     }
 
     private static Mono<PingResult> run(MessageSocket socket, String method, Scheduler loops, NetNamespace ns, InetAddress host,

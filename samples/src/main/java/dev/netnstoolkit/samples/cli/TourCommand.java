@@ -1,5 +1,6 @@
 package dev.netnstoolkit.samples.cli;
 
+import dev.netnstoolkit.api.LinkEvent;
 import dev.netnstoolkit.api.NamespacePermissionException;
 import dev.netnstoolkit.api.NamespaceRegistry;
 import dev.netnstoolkit.api.NetNamespace;
@@ -177,9 +178,9 @@ final class TourCommand implements Callable<Integer> {
         return netns.links(ns)
                 .concatMap(e -> e.link().equals("lo") && e.kind().name().startsWith("PRESENT")
                         ? netns.addVethPair(ns, "ntk-tour0", "ntk-tour1").thenReturn(e) : Mono.just(e))
-                .concatMap(e -> e.link().equals("ntk-tour0") && e.kind() == dev.netnstoolkit.api.LinkEvent.Kind.ADDED
+                .concatMap(e -> e.link().equals("ntk-tour0") && e.kind() == LinkEvent.Kind.ADDED
                         ? netns.deleteLink(ns, "ntk-tour0").thenReturn(e) : Mono.just(e))
-                .filter(e -> e.link().equals("ntk-tour0") && e.kind() == dev.netnstoolkit.api.LinkEvent.Kind.REMOVED)
+                .filter(e -> e.link().equals("ntk-tour0") && e.kind() == LinkEvent.Kind.REMOVED)
                 .next()
                 .map(e -> ns.label());
     }
