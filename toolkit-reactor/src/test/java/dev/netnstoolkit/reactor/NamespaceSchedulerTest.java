@@ -181,6 +181,7 @@ class NamespaceSchedulerTest {
     @Test
     void tasksQueuedBehindEachOtherRunUnderOneSwitchEachInsideItsNamespaceSignalledAtHome() throws Exception {
         List<NetNamespace> spaces = netns.create(2);
+        Invariants.Snapshot before = Invariants.snapshot();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         NamespaceScheduler scheduler = track(NamespaceScheduler.builder().dedicatedThreads(1).meterRegistry(registry).build());
         CountDownLatch hold = new CountDownLatch(1);
@@ -209,13 +210,14 @@ class NamespaceSchedulerTest {
         double tasks = registry.get(SchedulerMetrics.TASKS).tag("namespace", label).counter().count();
         assertThat(tasks).isEqualTo(64);
         assertThat(switches).as("switches for 64 tasks queued together").isLessThan(64);
-        Invariants.assertAllThreadsAtHome();
+        before.assertClean(); // every thread at home, descriptors back
     }
 
     @Test
     void aBatchWhoseSwitchBackFailsFailsEveryTaskOfItAtHomeAndClosesWhatTheyMade() throws Exception {
         NetNamespace ns = netns.create();
         NetNamespace other = netns.create();
+        Invariants.Snapshot before = Invariants.snapshot();
         FaultyBackend backend = new FaultyBackend();
         NamespaceScheduler scheduler = track(NamespaceScheduler.builder().dedicatedThreads(1).namespaceSwitch(backend.asSwitch()).build());
         CountDownLatch hold = new CountDownLatch(1);
@@ -246,7 +248,7 @@ class NamespaceSchedulerTest {
         assertThat(closed).hasValue(8);
         assertThat(scheduler.retiredWorkers()).isEqualTo(1);
         assertThat(scheduler.call(ns, () -> threadNamespace()).block(Duration.ofSeconds(10))).isEqualTo(inode(ns));
-        Invariants.assertAllThreadsAtHome();
+        before.assertClean(); // every thread at home (the stranded one ended), descriptors back
     }
 
     @Test
