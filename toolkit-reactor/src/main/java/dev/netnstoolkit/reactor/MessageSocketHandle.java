@@ -22,6 +22,7 @@ import reactor.core.publisher.Sinks;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * The loop side of a {@link MessageSocket}: the descriptor registered with one event loop, where all
@@ -70,15 +71,8 @@ final class MessageSocketHandle implements EpollIoHandle {
             AtomicBoolean cancelled = new AtomicBoolean();
             sink.onCancel(() -> cancelled.set(true));
             loop.execute(() -> {
-                SocketFd made;
-                try {
-                    made = loops.meteredSwitch().run(ns, () -> create(backend, ns, spec));
-                } catch (ThreadStrandedException e) { // what was made is closed; this loop is fenced off
-                    loops.fenceCurrentLoop(ns, e);
-                    loops.eventLoopGroup().next().execute(() -> sink.error(e)); // signalled from a loop at home
-                    return;
-                } catch (Exception e) {
-                    sink.error(e);
+                SocketFd made = makeOnLoop(loops, backend, ns, spec, sink::error);
+                if (made == null) {
                     return;
                 }
                 MessageSocketHandle h = new MessageSocketHandle(ns, spec, loop, made, loops);
@@ -100,6 +94,25 @@ final class MessageSocketHandle implements EpollIoHandle {
                 });
             });
         });
+    }
+
+    /**
+     * On one of the loops: the socket of {@code spec} made in {@code ns} through the one switch, or
+     * {@code null} once {@code failed} has been told why. What was made is closed on failure; a loop that
+     * could not switch back is fenced off and the error is signalled from a loop at home.
+     */
+    static SocketFd makeOnLoop(NamespaceLoopResources loops, NamespaceBackend backend, NetNamespace ns, SocketSpec spec,
+                               Consumer<Throwable> failed) {
+        try {
+            return loops.meteredSwitch().run(ns, () -> create(backend, ns, spec));
+        } catch (ThreadStrandedException e) {
+            loops.fenceCurrentLoop(ns, e);
+            loops.eventLoopGroup().next().execute(() -> failed.accept(e));
+            return null;
+        } catch (Exception e) {
+            failed.accept(e);
+            return null;
+        }
     }
 
     /** Inside the namespace: the socket, its options, its address; closed again if any of those fails. */

@@ -17,6 +17,7 @@ import reactor.netty.Connection;
 import reactor.netty.DisposableChannel;
 import reactor.netty.DisposableServer;
 import reactor.netty.NettyInbound;
+import reactor.netty.NettyOutbound;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.tcp.TcpClient;
@@ -34,6 +35,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -294,6 +296,32 @@ public final class Netns implements Disposable {
     /** Binds {@code server} in {@code ns}, on the toolkit's loops; the server knows its namespace. */
     public Mono<DisposableServer> bind(NetNamespace ns, HttpServer server) {
         return bindIn(ns, server);
+    }
+
+    /**
+     * Listens with a stream socket of a protocol Reactor Netty does not make itself ({@code spec}: MPTCP,
+     * SCTP one-to-one, ...; an AF_INET or AF_INET6 {@code SOCK_STREAM} spec with its bind address, and its
+     * backlog or 1024) inside {@code ns}, and serves every accepted connection with {@code handler} as a
+     * {@code TcpServer}'s {@code handle} does: ordinary inbound and outbound, the connection disposed when
+     * the handler's publisher ends. Made on a loop through the one switch; the server and its connections
+     * know their namespace and close with {@link #release} and dispose. Errors name the namespace, the
+     * address and the cause; cancelled before it is bound, nothing is left open.
+     */
+    public Mono<DisposableServer> bind(NetNamespace ns, SocketSpec spec,
+                                       BiFunction<? super NettyInbound, ? super NettyOutbound, ? extends Publisher<Void>> handler) {
+        Objects.requireNonNull(ns, "ns");
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(handler, "handler");
+        if ((spec.type() & 0xf) != SocketSpec.SOCK_STREAM || spec.bind() == null
+                || (spec.family() != SocketSpec.AF_INET && spec.family() != SocketSpec.AF_INET6)) {
+            throw new IllegalArgumentException("bind in " + ns.label() + ": a stream listener needs an AF_INET or AF_INET6 "
+                    + "SOCK_STREAM spec with a bind address, not " + spec);
+        }
+        SocketSpec listening = spec.backlog() > 0 ? spec : spec.withListen(1024);
+        return Mono.defer(() -> {
+            checkOpen("bind", ns);
+            return StreamListen.bind(loops, NamespaceLoopResources.NATIVE, ns, listening, handler);
+        });
     }
 
     /** Binds a UDP server in {@code ns}; the bound connection knows its namespace. */

@@ -4,7 +4,6 @@ import dev.netnstoolkit.api.NamespaceException;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.Sockaddr;
 import dev.netnstoolkit.api.SocketSpec;
-import dev.netnstoolkit.api.ThreadStrandedException;
 import dev.netnstoolkit.api.spi.NamespaceBackend;
 import dev.netnstoolkit.api.spi.SocketFd;
 import io.netty.channel.IoEvent;
@@ -74,15 +73,8 @@ final class StreamConnect implements EpollIoHandle {
                 });
             });
             loop.execute(() -> {
-                SocketFd made;
-                try {
-                    made = loops.meteredSwitch().run(ns, () -> MessageSocketHandle.create(backend, ns, spec));
-                } catch (ThreadStrandedException e) {
-                    loops.fenceCurrentLoop(ns, e);
-                    loops.eventLoopGroup().next().execute(() -> sink.error(e));
-                    return;
-                } catch (Exception e) {
-                    sink.error(e);
+                SocketFd made = MessageSocketHandle.makeOnLoop(loops, backend, ns, spec, sink::error);
+                if (made == null) {
                     return;
                 }
                 StreamConnect c = new StreamConnect(loops, ns, remote, loop, made, sink, cancelled);

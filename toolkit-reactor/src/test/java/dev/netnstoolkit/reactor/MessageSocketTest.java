@@ -182,50 +182,6 @@ class MessageSocketTest {
     }
 
     @Test
-    void aStreamSocketOfAnotherProtocolIsAnOrdinaryConnectionInItsNamespace() {
-        NetNamespace ns = netns.create();
-        reactor.netty.DisposableServer echo = toolkit.bind(ns, reactor.netty.tcp.TcpServer.create().host("127.0.0.1").port(PORT + 3)
-                .handle((in, out) -> out.send(in.receive().retain()))).block(Duration.ofSeconds(10));
-        SocketSpec mptcp = SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_STREAM, 262); // IPPROTO_MPTCP
-        InetSocketAddress to = new InetSocketAddress(address("127.0.0.1"), PORT + 3);
-        reactor.netty.Connection c;
-        try {
-            c = toolkit.connect(ns, mptcp, to).block(Duration.ofSeconds(10));
-            System.out.println("kernel feature: MPTCP connection made from inside " + ns.label());
-        } catch (SocketUnsupportedException e) {
-            System.out.println("kernel feature: no MPTCP here (" + e.getMessage() + "); plain TCP through the same path");
-            c = toolkit.connect(ns, SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_STREAM, 6), to).block(Duration.ofSeconds(10));
-        }
-        reactor.netty.Connection connection = c;
-        assertThat(Netns.namespaceOf(connection)).isSameAs(ns);
-        String echoed = connection.outbound().sendString(reactor.core.publisher.Mono.just("hello")).then()
-                .then(connection.inbound().receive().asString().next()).block(Duration.ofSeconds(10));
-        assertThat(echoed).isEqualTo("hello");
-        connection.disposeNow();
-        StepVerifier.create(toolkit.connect(ns, mptcp, new InetSocketAddress(address("127.0.0.1"), 1)))
-                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(NamespaceIoException.class)
-                        .hasMessageContaining("127.0.0.1:1").hasMessageContaining(ns.label()))
-                .verify(Duration.ofSeconds(10));
-        echo.disposeNow();
-    }
-
-    @Test
-    void cancellingAStreamConnectStillUnderWayClosesItsSocketAtOnce() {
-        List<NetNamespace> pair = netns.create(2);
-        List<TempNamespaces.VethEnd> ends = netns.veth(pair.get(0), "10.99.0.1/24", pair.get(1), "10.99.0.2/24");
-        // the far end down: the SYN waits for an ARP answer that never comes (no packet leaves the test's own veth)
-        Commands.ok("ip", "-n", pair.get(1).name().orElseThrow(), "link", "set", ends.get(1).device(), "down");
-        SocketSpec tcp = SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_STREAM, 6);
-        Invariants.Snapshot beforeConnect = Invariants.snapshot();
-        StepVerifier.create(toolkit.connect(pair.get(0), tcp, new InetSocketAddress(address("10.99.0.2"), 9)))
-                .expectSubscription()
-                .expectNoEvent(Duration.ofMillis(300)) // under way
-                .thenCancel()
-                .verify(Duration.ofSeconds(5));
-        beforeConnect.assertClean(); // the socket closed (within the 2 s it allows; the connect itself would take ~3 s to fail)
-    }
-
-    @Test
     void sctpOnAKernelWithoutItIsATypedErrorAndWorksWhereTheKernelHasIt() {
         NetNamespace ns = netns.create();
         SocketSpec sctp = SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_SEQPACKET, SocketSpec.IPPROTO_SCTP);
