@@ -92,6 +92,17 @@ public final class BlockHoundProbe {
                     .takeUntil(e -> e.link().equals("bh0") && e.kind() == dev.netnstoolkit.api.LinkEvent.Kind.REMOVED)
                     .filter(e -> e.link().equals("bh0"))
                     .count().block(Duration.ofSeconds(30));
+            // the generic stream path: a listener and connects of a protocol Reactor Netty does not make (TCP by number here)
+            dev.netnstoolkit.api.SocketSpec stream = dev.netnstoolkit.api.SocketSpec.of(dev.netnstoolkit.api.SocketSpec.AF_INET,
+                    dev.netnstoolkit.api.SocketSpec.SOCK_STREAM, 6);
+            DisposableServer generic = netns.bind(ns, stream.withBind(dev.netnstoolkit.api.Sockaddr.inet(new java.net.InetSocketAddress(lo, 0))),
+                    (in, out) -> out.sendString(Mono.just("ok"))).block(Duration.ofSeconds(10));
+            java.net.InetSocketAddress genericAt = new java.net.InetSocketAddress(lo, generic.port());
+            long genericFromParallel = count(Flux.range(0, requests)
+                    .flatMap(i -> netns.connect(ns, stream, genericAt).subscribeOn(Schedulers.parallel())
+                            .flatMap(c -> c.inbound().receive().asString().next().doFinally(s -> c.dispose())), 8));
+            generic.disposeNow();
+            System.out.println("generic stream ok from the parallel scheduler: " + genericFromParallel + "/" + requests);
             System.out.println("pings answered from the parallel scheduler: " + pings + "/" + requests / 10);
             System.out.println("veth bh0 seen added and removed: " + (linkEvents >= 2));
             System.out.println("ok from Reactor Netty's loops: " + fromReactorNettyLoops + "/" + requests);

@@ -34,6 +34,7 @@ class BlockHoundTest {
         assertThat(out).contains("ok from Reactor Netty's loops: 200/200", "ok from the parallel scheduler: 200/200",
                 "ok from the toolkit's loops: 200/200", "tcp ok from the parallel scheduler: 200/200",
                 "pooled tcp ok from the parallel scheduler: 200/200", "pings answered from the parallel scheduler: 20/20",
+                "generic stream ok from the parallel scheduler: 200/200",
                 "veth bh0 seen added and removed: true");
         assertThat(out).as(out).contains("blocking calls: 0");
         Invariants.assertNoNamespacesLeft(netns.prefix() + "x");
