@@ -142,6 +142,10 @@ public final class Compare {
                             + "(handoff and the caller's wake-up) / raw setns round trip",
                     PairedRounds.run("call", () -> p50Micros(time(ops / 4, () -> scheduler.call(ns, socket).block())),
                             "raw", raw, pairs, 8), "%.1f");
+            report.pairs("socket_call_blocking_vs_raw", "socket creation, µs p50: toolkit callBlocking() one at a time "
+                            + "(the caller waits awake up to 50 µs before it parks) / raw setns round trip",
+                    PairedRounds.run("callBlocking", () -> p50Micros(time(ops / 4, () -> scheduler.callBlocking(ns, socket))),
+                            "raw", raw, pairs, 8), "%.1f");
             report.pairs("socket_call_in_flight_vs_raw", "socket creation, µs per socket: toolkit call(), " + CALLS_IN_FLIGHT
                             + " in flight (queued ones share a switch) / raw setns round trip (mean)",
                     PairedRounds.run("call-in-flight", callInFlight, "raw", rawMean, pairs, 8), "%.1f");

@@ -13,7 +13,11 @@ import java.util.concurrent.Callable;
  * machine hits both halves of a pair, so the ratios hold where the raw figures drift.
  *
  * <p>Warm-up pairs run first and are discarded, until the last three ratios lie within ±5 % of their
- * median (at least two pairs, at most {@code maxWarmup}).
+ * median (at least two pairs, at most {@code maxWarmup}). Then at least {@code pairs} pairs, and more
+ * while the median is not yet pinned down: until the distribution-free 95 % confidence interval of the
+ * median is within ±{@value #CI_HALF_WIDTH} of it, at most {@value #MAX_FACTOR} × {@code pairs} pairs and
+ * {@value #EXTEND_SECONDS} s. On a machine as noisy as this VM a run of fixed length gave medians that
+ * moved by more than the differences it was meant to show.
  */
 final class PairedRounds {
 
@@ -49,6 +53,9 @@ final class PairedRounds {
             m.put("ratio_median", median());
             m.put("ratio_q1", q1());
             m.put("ratio_q3", q3());
+            double[] ci = ci95(ratios);
+            m.put("ratio_ci95_low", ci[0]);
+            m.put("ratio_ci95_high", ci[1]);
             m.put("pairs", ratios.size());
             m.put("warmup_pairs", warmupPairs);
             m.put("ratios", ratios);
@@ -57,6 +64,10 @@ final class PairedRounds {
             return m;
         }
     }
+
+    static final double CI_HALF_WIDTH = 0.02;
+    static final int MAX_FACTOR = 4;
+    static final long EXTEND_SECONDS = 60;
 
     private PairedRounds() {
     }
@@ -72,7 +83,9 @@ final class PairedRounds {
         List<Double> av = new ArrayList<>();
         List<Double> bv = new ArrayList<>();
         List<Double> ratios = new ArrayList<>();
-        for (int i = 0; i < pairs; i++) {
+        long start = System.nanoTime();
+        for (int i = 0; i < pairs || i < MAX_FACTOR * pairs && !pinned(ratios)
+                && System.nanoTime() - start < EXTEND_SECONDS * 1_000_000_000L; i++) {
             double[] pair = pair(runA, runB, i);
             av.add(pair[0]);
             bv.add(pair[1]);
@@ -95,6 +108,23 @@ final class PairedRounds {
             x = runA.call();
         }
         return new double[] {x, y};
+    }
+
+    /** The order statistics that bound a 95 % confidence interval of the median (normal approximation of the binomial). */
+    static double[] ci95(List<Double> ratios) {
+        List<Double> sorted = ratios.stream().sorted().toList();
+        int n = sorted.size();
+        int j = Math.max(0, (int) Math.floor(n / 2.0 - 0.98 * Math.sqrt(n)));
+        int k = Math.min(n - 1, (int) Math.ceil(n / 2.0 + 0.98 * Math.sqrt(n)));
+        return new double[] {sorted.get(j), sorted.get(k)};
+    }
+
+    private static boolean pinned(List<Double> ratios) {
+        if (ratios.size() < 5) {
+            return false;
+        }
+        double[] ci = ci95(ratios);
+        return (ci[1] - ci[0]) / 2 <= CI_HALF_WIDTH * Stats.quantile(ratios, 0.5);
     }
 
     private static boolean stable(List<Double> ratios) {

@@ -120,7 +120,7 @@ final class DedicatedWorkers {
      * How long an idle worker spins (at home) before it parks: a caller that hands over one task after
      * another (call().block() in a loop) finds it awake, and is spared the unpark of a parked thread.
      */
-    private static final long SPIN_NANOS = 50_000;
+    static final long SPIN_NANOS = 50_000;
 
     /** Jobs through one handle that run under one switch, when they are queued one behind the other. */
     private static final int BATCH = 16;

@@ -66,6 +66,7 @@ final class NamespaceLoopResources {
     private final Set<MessageSocketHandle> handles = ConcurrentHashMap.newKeySet();
     private final Scheduler onLoops;
     private final LoopFencing fencing;
+    private final SocketStock stock = new SocketStock(this);
 
     NamespaceLoopResources(NamespaceScheduler scheduler, int threads) {
         this.scheduler = scheduler;
@@ -96,6 +97,11 @@ final class NamespaceLoopResources {
     /** A Reactor scheduler on the loops: subscribing there makes the inline switch the only path. */
     Scheduler loopScheduler() {
         return onLoops;
+    }
+
+    /** Client sockets made in batches during bursts. */
+    SocketStock stock() {
+        return stock;
     }
 
     MeteredSwitch meteredSwitch() {
@@ -280,7 +286,11 @@ final class NamespaceLoopResources {
             AtomicInteger left = new AtomicInteger(open.size() + 1);
             Runnable oneClosed = () -> {
                 if (left.decrementAndGet() == 0) {
-                    loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete(null));
+                    loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> {
+                        // made by a loop while the copy above was taken (a batch of spare sockets, say): no loop is left to use them
+                        channels.forEach(ch -> ch.unsafe().closeForcibly());
+                        done.complete(null);
+                    });
                 }
             };
             open.forEach(ch -> closeQuietly(ch, oneClosed));

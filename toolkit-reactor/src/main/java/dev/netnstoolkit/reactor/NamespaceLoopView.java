@@ -5,6 +5,7 @@ import dev.netnstoolkit.api.ThreadStrandedException;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
 import reactor.netty.resources.LoopResources;
 
 import java.util.Objects;
@@ -33,6 +34,9 @@ final class NamespaceLoopView implements LoopResources {
             throw new IllegalStateException("a " + channelType.getSimpleName() + " for " + ns.label()
                     + " was asked for on thread " + Thread.currentThread().getName() + ", which the toolkit does not own: "
                     + "configure clients and servers through Netns (it subscribes them on its event loops)");
+        }
+        if (channelType == SocketChannel.class) { // a client's: made in batches while connects come in a burst
+            return channelType.cast(parent.stock().take(ns, () -> LoopResources.super.onChannel(channelType, group)));
         }
         Object[] made = new Object[1];
         try {
