@@ -22,10 +22,13 @@ final class NamespaceLoopView implements LoopResources {
 
     private final NamespaceLoopResources parent;
     private final NetNamespace ns;
+    /** Reactor Netty hashes the loop resources into its pool key on every acquire. */
+    private final int hash;
 
     NamespaceLoopView(NamespaceLoopResources parent, NetNamespace ns) {
         this.parent = parent;
         this.ns = Objects.requireNonNull(ns, "ns");
+        this.hash = 31 * System.identityHashCode(parent) + ns.hashCode();
     }
 
     @Override
@@ -98,7 +101,7 @@ final class NamespaceLoopView implements LoopResources {
 
     @Override
     public int hashCode() {
-        return Objects.hash(System.identityHashCode(parent), ns);
+        return hash;
     }
 
     @Override
