@@ -163,8 +163,7 @@ final class NamespaceLoopResources {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             Channel child = msg instanceof Channel c ? c : null;
-            if (child != null) {
-                closeOnExec(child);
+            if (child != null) { // accept4 gave it SOCK_CLOEXEC already (Netty's native accept)
                 child.attr(NAMESPACE).set(ns);
                 channels.add(child);
             }
