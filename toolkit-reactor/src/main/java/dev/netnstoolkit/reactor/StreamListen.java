@@ -7,12 +7,16 @@ import dev.netnstoolkit.api.SocketSpec;
 import dev.netnstoolkit.api.spi.NamespaceBackend;
 import dev.netnstoolkit.api.spi.SocketFd;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
 import reactor.netty.ConnectionObserver;
 import reactor.netty.DisposableServer;
 import reactor.netty.NettyInbound;
@@ -32,7 +36,9 @@ import java.util.function.BiFunction;
  * namespace by a loop through the one switch, then handed to a Netty epoll server channel. Every accepted
  * connection gets Reactor Netty's bridge before it turns active, so the handler sees ordinary inbound and
  * outbound, as a {@code TcpServer}'s handler does; the connection is disposed when the handler's
- * publisher ends. The server and its connections are the toolkit's channels: they know their namespace
+ * publisher ends. Unlike a {@code TcpServer} by default, a peer's half-close only completes the inbound
+ * side: an echo ({@code out.send(in.receive())}) returns every byte to a client that shut down its sending
+ * side, then closes. The server and its connections are the toolkit's channels: they know their namespace
  * and close with {@code release(ns)} and dispose.
  */
 final class StreamListen {
@@ -113,7 +119,10 @@ final class StreamListen {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             Channel child = (Channel) msg;
-            ChannelOperations.addReactiveBridge(child, (connection, listener, m) -> new ChannelOperations<>(connection, listener), handle);
+            // A peer's half-close ends the inbound side only: what the handler still sends gets through
+            child.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+            child.pipeline().addFirst(HalfClose.INSTANCE);
+            ChannelOperations.addReactiveBridge(child, (connection, listener, m) -> new StreamOperations(connection, listener), handle);
             try {
                 loops.eventLoopGroup().next().register(child).addListener(f -> {
                     if (!f.isSuccess()) {
@@ -123,6 +132,31 @@ final class StreamListen {
             } catch (RuntimeException noLoop) { // every loop fenced at this moment
                 child.unsafe().closeForcibly();
             }
+        }
+    }
+
+    /** Reactor Netty's operations, told when the peer has half-closed (Reactor Netty itself does not listen for it). */
+    private static final class StreamOperations extends ChannelOperations<NettyInbound, NettyOutbound> {
+        StreamOperations(Connection connection, ConnectionObserver listener) {
+            super(connection, listener);
+        }
+
+        void peerHalfClosed() {
+            onInboundComplete(); // the handler's receive() completes; its sends go on until it ends
+        }
+    }
+
+    /** The peer's FIN, with half-closure allowed: completes the inbound side. */
+    @ChannelHandler.Sharable
+    private static final class HalfClose extends ChannelInboundHandlerAdapter {
+        static final HalfClose INSTANCE = new HalfClose();
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent && ChannelOperations.get(ctx.channel()) instanceof StreamOperations ops) {
+                ops.peerHalfClosed();
+            }
+            ctx.fireUserEventTriggered(evt);
         }
     }
 

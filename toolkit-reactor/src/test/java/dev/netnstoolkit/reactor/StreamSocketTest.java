@@ -198,6 +198,31 @@ class StreamSocketTest {
         assertThat(server.isDisposed()).isTrue();
     }
 
+    @Test
+    void aClientThatHalfClosesGetsEveryByteItSentBackFromAnEchoListener() {
+        NetNamespace ns = netns.create();
+        SocketSpec stream = mptcpOrTcp(ns);
+        DisposableServer server = toolkit.bind(ns, stream.withBind(Sockaddr.inet(new InetSocketAddress(address("127.0.0.1"), 0))),
+                (in, out) -> out.send(in.receive().retain())).block(Duration.ofSeconds(10));
+        InetSocketAddress to = new InetSocketAddress(address("127.0.0.1"), server.port());
+        byte[] sent = new byte[3_000_000];
+        new java.util.Random(7).nextBytes(sent);
+        for (int round = 0; round < 5; round++) {
+            Connection c = toolkit.connect(ns, stream, to).block(Duration.ofSeconds(10));
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            // everything back, then the server's close: the inbound completes
+            StepVerifier.create(c.inbound().receive().asByteArray().doOnNext(got::writeBytes).then())
+                    .then(() -> c.outbound().sendByteArray(Mono.just(sent)).then()
+                            .then(Mono.fromRunnable(() -> ((io.netty.channel.socket.DuplexChannel) c.channel()).shutdownOutput()))
+                            .subscribe())
+                    .verifyComplete();
+            assertThat(got.size()).as("bytes back in round " + round).isEqualTo(sent.length);
+            assertThat(java.util.Arrays.equals(got.toByteArray(), sent)).isTrue();
+            c.disposeNow();
+        }
+        server.disposeNow();
+    }
+
     /** MPTCP where the kernel offers it in {@code ns}, else TCP through the same path; the output names which. */
     private SocketSpec mptcpOrTcp(NetNamespace ns) {
         SocketSpec mptcp = SocketSpec.of(SocketSpec.AF_INET, SocketSpec.SOCK_STREAM, IPPROTO_MPTCP);
