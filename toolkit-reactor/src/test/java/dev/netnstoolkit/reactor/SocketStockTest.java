@@ -68,7 +68,9 @@ class SocketStockTest {
             NetNamespace ns = spaces.get(i);
             long switched = switches(ns) - switchesBefore[i];
             double made = sockets(ns) - socketsBefore[i];
-            assertThat(made).as("sockets made in " + ns.label()).isGreaterThanOrEqualTo(CONNECTS / 2);
+            // spares left from the warm-up burst may serve a few; never more made than used plus a loop's spares each
+            int spares = SocketStock.MAX_SPARES * 2;
+            assertThat(made).as("sockets made in " + ns.label()).isBetween((double) CONNECTS / 2 - spares, (double) CONNECTS / 2 + spares);
             // one switch per socket without batching; a burst shares them
             assertThat(switched).as("switches into " + ns.label() + " for " + CONNECTS / 2 + " connects").isLessThan(CONNECTS / 4);
         }
