@@ -18,13 +18,14 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Client sockets made in batches. When connects into one namespace follow each other closely on a loop
- * (a burst: less than {@link #BURST_NANOS} apart on average), the loop makes the next sockets several at a
- * time under one switch and keeps the spares for the connects that follow, so a burst pays one pair of
- * setns calls per batch instead of one per socket. The batch doubles while the burst lasts (up to
- * {@link #MAX_BATCH}) and halves when it slows; a lone connect makes one socket, as before. Spares not
- * asked for within {@link #IDLE_NANOS} are closed by a sweep, and a loop holds at most {@link #MAX_SPARES}
- * in all, so they never add more than that many descriptors per loop, and only for a moment.
+ * Client sockets made in batches. When connects into one namespace follow each other closely on a loop,
+ * the loop makes the next sockets several at a time under one switch and keeps the spares for the
+ * connects that follow, so a burst pays one pair of setns calls per batch instead of one per socket. The
+ * batch doubles (up to {@link #MAX_BATCH}) while the last one was used up in less than half of
+ * {@link #IDLE_NANOS}, so that twice as many would still be used before the sweep, and halves when it
+ * took longer than that; a lone connect makes one socket, as before. Spares not asked for within
+ * {@link #IDLE_NANOS} are closed by a sweep, and a loop holds at most {@link #MAX_SPARES} in all, so they
+ * never add more than that many descriptors per loop, and only for a moment.
  *
  * <p>Spares are the toolkit's channels from the start (tagged with their namespace, close-on-exec,
  * tracked), so {@code release(ns)} and dispose close them too; one found closed is skipped. Everything
@@ -32,7 +33,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class SocketStock {
 
-    static final long BURST_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     static final int MAX_BATCH = 16;
     static final int MAX_SPARES = 32;
@@ -74,7 +74,7 @@ final class SocketStock {
         Spares s = l.byNamespace.get(ns);
         if (s == null) {
             s = new Spares();
-            s.lastRefill = now - 2 * BURST_NANOS;
+            s.lastRefill = now - IDLE_NANOS; // a first connect is not a burst
             l.byNamespace.put(ns, s);
             sweepLater(l);
         }
@@ -85,8 +85,13 @@ final class SocketStock {
                 return c;
             }
         }
-        long apart = (now - s.lastRefill) / s.batch;
-        s.batch = apart < BURST_NANOS ? Math.min(s.batch * 2, MAX_BATCH) : Math.max(1, s.batch / 2);
+        // the batch grows while twice as many sockets would be used before the sweep, shrinks when this one was not
+        long used = now - s.lastRefill;
+        if (2 * used < IDLE_NANOS) {
+            s.batch = Math.min(s.batch * 2, MAX_BATCH);
+        } else if (used > IDLE_NANOS) {
+            s.batch = Math.max(1, s.batch / 2);
+        }
         s.lastRefill = now;
         int n = Math.max(1, Math.min(s.batch, MAX_SPARES - l.spares + 1));
         Channel[] made = make(ns, make, n);
