@@ -21,6 +21,8 @@ final class Job<T> implements Disposable {
     private final Consumer<? super T> onValue;
     private final Consumer<? super Throwable> onError;
     private final AtomicInteger state = new AtomicInteger(NEW);
+    /** Set once the outcome has been handed on (or dropped): a caller waiting awake may stop. */
+    private volatile boolean settled;
     /** Called once when the job is dropped before running (to free its queue slot). */
     Runnable onDrop;
 
@@ -37,17 +39,30 @@ final class Job<T> implements Disposable {
     }
 
     void succeed(T value) {
-        if (state.compareAndSet(RUNNING, DONE)) {
-            onValue.accept(value);
-        } else {
-            Closing.quietly(value);
+        try {
+            if (state.compareAndSet(RUNNING, DONE)) {
+                onValue.accept(value);
+            } else {
+                Closing.quietly(value);
+            }
+        } finally {
+            settled = true;
         }
     }
 
     void fail(Throwable e) {
-        if (state.compareAndSet(RUNNING, DONE) || state.compareAndSet(NEW, DONE)) {
-            onError.accept(e);
+        try {
+            if (state.compareAndSet(RUNNING, DONE) || state.compareAndSet(NEW, DONE)) {
+                onError.accept(e);
+            }
+        } finally {
+            settled = true;
         }
+    }
+
+    /** The outcome was handed on, or the job was cancelled. */
+    boolean isSettled() {
+        return settled || state.get() == CANCELLED;
     }
 
     @Override

@@ -135,8 +135,26 @@ public final class NamespaceScheduler implements Disposable {
                 workers.submit(job);
             } catch (RejectedExecutionException e) {
                 sink.error(e);
+                return;
             }
+            awaitBriefly(job);
         }).doOnDiscard(AutoCloseable.class, Closing::quietly);
+    }
+
+    /**
+     * On a thread that may block (not an event loop, not a non-blocking scheduler's): waits awake, up to
+     * the time a worker spins for work, for the worker to hand the outcome on. A socket's creation takes
+     * microseconds, a park and a wake-up tens of them here: {@code call(...).block()} and
+     * {@code callBlocking} then find the value there and never park. Loops and non-blocking threads return
+     * at once; the value reaches them from the worker, as before.
+     */
+    private void awaitBriefly(Job<?> job) {
+        if (Schedulers.isInNonBlockingThread() || sw.namespaceSwitch().ownsCurrentThread()) {
+            return;
+        }
+        for (long until = System.nanoTime() + DedicatedWorkers.SPIN_NANOS; !job.isSettled() && System.nanoTime() < until; ) {
+            Thread.onSpinWait();
+        }
     }
 
     /**
@@ -173,11 +191,7 @@ public final class NamespaceScheduler implements Disposable {
         CompletableFuture<T> result = new CompletableFuture<>();
         Job<T> job = new Job<>(ns, task, result::complete, result::completeExceptionally);
         workers.submit(job);
-        // a socket's creation takes microseconds: wait for it awake a little, as the worker does for work,
-        // rather than pay a park and a wake-up (tens of microseconds here) for every call
-        for (long until = System.nanoTime() + DedicatedWorkers.SPIN_NANOS; !result.isDone() && System.nanoTime() < until; ) {
-            Thread.onSpinWait();
-        }
+        awaitBriefly(job);
         try {
             return result.get();
         } catch (InterruptedException e) {
