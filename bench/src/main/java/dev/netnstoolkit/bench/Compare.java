@@ -141,7 +141,7 @@ public final class Compare {
                     PairedRounds.run("inline", () -> p50Micros(loop.submit(() -> time(ops, () -> sw.run(ns, socket))).get()),
                             "raw", raw, pairs, 8), "%.1f");
             report.pairs("socket_call_vs_raw", "socket creation, µs p50: toolkit call() one at a time, block() on each "
-                            + "(handoff and the caller's wake-up) / raw setns round trip",
+                            + "(a hand-over; the caller waits awake up to 50 µs inside subscribe) / raw setns round trip",
                     PairedRounds.run("call", () -> p50Micros(time(ops / 4, () -> scheduler.call(ns, socket).block())),
                             "raw", raw, pairs, 8), "%.1f");
             report.pairs("socket_call_blocking_vs_raw", "socket creation, µs p50: toolkit callBlocking() one at a time "
