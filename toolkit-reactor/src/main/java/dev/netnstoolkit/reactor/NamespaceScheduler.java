@@ -26,9 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs tasks inside network namespaces, as Reactor types: {@link #call} ({@code Mono}) and
  * {@link #in} (a Reactor {@link Scheduler}). Tasks run on a small fixed set of dedicated platform
  * threads that switch into the namespace through {@link NamespaceSwitch} and back; the caller's thread
- * never switches and never parks, except in {@link #callBlocking}, which says so in its name. (A caller
- * on a thread that may block waits awake up to 50 µs for a quick result; event loops and non-blocking
- * threads never wait.)
+ * never switches and never parks, except in {@link #callBlocking}, which says so in its name. (A
+ * {@code call(...).block()} waits awake up to 50 µs for a quick result before Reactor parks it; event
+ * loops and non-blocking threads never wait.)
  *
  * <pre>{@code
  * NamespaceScheduler scheduler = NamespaceScheduler.create(2);
@@ -119,9 +119,9 @@ public final class NamespaceScheduler implements Disposable {
      * Runs {@code task} inside {@code ns} on a dedicated worker and emits its result (empty for
      * {@code null}) once the worker is home again. Errors: the task's exception, a
      * {@link NamespaceException} if the switch failed, {@link QueueFullException} at once when the
-     * queue is full, {@link RejectedExecutionException} once disposed. Subscribed on a thread that may
-     * block, the subscription waits awake up to 50 µs for the worker, so that {@code call(...).block()}
-     * finds a quick result there instead of parking.
+     * queue is full, {@link RejectedExecutionException} once disposed. Subscribed by Reactor's
+     * {@code block()} on a thread that may block, the subscription waits awake up to 50 µs for the
+     * worker, so that {@code call(...).block()} finds a quick result there instead of parking.
      */
     public <T> Mono<T> call(NetNamespace ns, Callable<T> task) {
         Objects.requireNonNull(ns, "ns");
@@ -141,8 +141,10 @@ public final class NamespaceScheduler implements Disposable {
                 sink.error(e);
                 return;
             }
-            awaitBriefly(job);
-        }).doOnDiscard(AutoCloseable.class, Closing::quietly);
+            if (BlockingCallers.isMarked(sink.contextView())) {
+                awaitBriefly(job);
+            }
+        }).doOnDiscard(AutoCloseable.class, Closing::quietly).transform(BlockingCallers::marked);
     }
 
     /**
