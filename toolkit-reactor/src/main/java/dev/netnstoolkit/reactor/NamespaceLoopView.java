@@ -1,14 +1,13 @@
 package dev.netnstoolkit.reactor;
 
 import dev.netnstoolkit.api.NetNamespace;
-import dev.netnstoolkit.api.ThreadStrandedException;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelException;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import reactor.netty.resources.LoopResources;
 
 import java.util.Objects;
+import java.util.concurrent.Callable;
 
 /**
  * The shared loops, with channels constructed inside one namespace, inline on the loop thread that
@@ -38,25 +37,11 @@ final class NamespaceLoopView implements LoopResources {
                     + " was asked for on thread " + Thread.currentThread().getName() + ", which the toolkit does not own: "
                     + "configure clients and servers through Netns (it subscribes them on its event loops)");
         }
-        if (channelType == SocketChannel.class) { // a client's: made in batches while connects come in a burst
-            return channelType.cast(parent.stock().take(ns, () -> LoopResources.super.onChannel(channelType, group)));
-        }
-        Object[] made = new Object[1];
-        try {
-            parent.meteredSwitch().run(ns, () -> {
-                made[0] = LoopResources.super.onChannel(channelType, group);
-                return null;
-            });
-        } catch (ThreadStrandedException e) {
-            Closing.quietly(made[0]); // never registered: closes the descriptor, nothing else
-            parent.fenceCurrentLoop(ns, e);
-            throw e;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Exception e) {
-            throw new ChannelException("cannot create a " + channelType.getSimpleName() + " in " + ns.label(), e);
-        }
-        return parent.created(channelType.cast(made[0]), ns);
+        Callable<C> make = () -> LoopResources.super.onChannel(channelType, group);
+        Channel made = channelType == SocketChannel.class
+                ? parent.stock().take(ns, make) // a client's: made in batches while connects come in a burst
+                : parent.stock().create(ns, channelType.getSimpleName(), make, 1)[0];
+        return channelType.cast(made);
     }
 
     @Override

@@ -27,6 +27,9 @@ import java.util.concurrent.TimeUnit;
  * {@link #IDLE_NANOS} are closed by a sweep, and a loop holds at most {@link #MAX_SPARES} in all, so they
  * never add more than that many descriptors per loop, and only for a moment.
  *
+ * <p>Every other channel a view makes inside a namespace (listeners, datagram sockets) comes from
+ * {@link #create} as a batch of one, so one place switches, tracks and handles a stranded loop.
+ *
  * <p>Spares are the toolkit's channels from the start (tagged with their namespace, close-on-exec,
  * tracked), so {@code release(ns)} and dispose close them too; one found closed is skipped. Everything
  * else is confined to the loop's own thread: no locks.
@@ -94,7 +97,7 @@ final class SocketStock {
         }
         s.lastRefill = now;
         int n = Math.max(1, Math.min(s.batch, MAX_SPARES - l.spares + 1));
-        Channel[] made = make(ns, make, n);
+        Channel[] made = create(ns, "SocketChannel", make, n);
         for (int i = 1; i < made.length && made[i] != null; i++) {
             s.channels.addLast(made[i]);
             l.spares++;
@@ -102,8 +105,13 @@ final class SocketStock {
         return made[0];
     }
 
-    /** {@code n} channels under one switch; the first must succeed, a later failure only ends the batch. */
-    private Channel[] make(NetNamespace ns, Callable<? extends Channel> make, int n) {
+    /**
+     * On a loop of the toolkit's: {@code n} channels made in {@code ns} by {@code make} under one switch,
+     * already the toolkit's; the first must succeed ({@code what} names it in the error), a later failure
+     * only ends the batch. A loop that cannot switch back closes what it made and its spares, and is fenced.
+     * Every channel the loops make inside a namespace is made here.
+     */
+    Channel[] create(NetNamespace ns, String what, Callable<? extends Channel> make, int n) {
         Object[] values = new Object[n];
         Throwable[] failures = new Throwable[n];
         List<Callable<? extends Channel>> tasks = Collections.nCopies(n, make);
@@ -119,11 +127,16 @@ final class SocketStock {
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Exception e) {
-            throw new ChannelException("cannot create a socket in " + ns.label(), e);
+            throw new ChannelException("cannot create a " + what + " in " + ns.label(), e);
         }
         if (values[0] == null) {
-            throw failures[0] instanceof RuntimeException r ? r
-                    : new ChannelException("cannot create a socket in " + ns.label(), failures[0]);
+            if (failures[0] instanceof RuntimeException r) {
+                throw r;
+            }
+            if (failures[0] instanceof Error err) {
+                throw err;
+            }
+            throw new ChannelException("cannot create a " + what + " in " + ns.label(), failures[0]);
         }
         Channel[] channels = new Channel[n];
         for (int i = 0; i < n; i++) {
