@@ -518,6 +518,9 @@ class NetnsTest {
             for (Connection c : onDoomed) {
                 c.inbound().receive().then().subscribe(null, e -> ends.put(c, e), () -> ends.put(c, "completed"));
             }
+            // the spare sockets of those connects (SocketStock) are closed once unused for 20 ms: after that the
+            // doomed loop's next connect switches (a spare would serve it without a switch, and nothing would strand)
+            Thread.sleep(200);
             // from now on every switch home of that one loop fails: it is stranded at its next socket
             backend.failForeverOn.set(t -> t == doomedThread);
             List<Object> outcomes = Flux.range(0, 40)
