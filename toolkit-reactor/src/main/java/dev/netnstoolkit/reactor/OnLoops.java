@@ -29,7 +29,10 @@ final class OnLoops {
     }
 
     <T> Mono<T> subscribe(Supplier<? extends Mono<? extends T>> open) {
-        Mono<T> here = Mono.defer(open);
+        // detached once it ends: Reactor Netty keeps the sink of a bind (and of a pooled acquire) as long as
+        // the server (connection) lives, and through it the subscriber's whole chain (a caller's flatMap
+        // with its queues), ~1-3 KiB per namespace that stayed reachable for nothing
+        Mono<T> here = Mono.<T>defer(open).onTerminateDetach();
         Mono<T> hop = here.subscribeOn(loops);
         // decided when subscribed, not when assembled: a Mono made on a loop may be subscribed anywhere
         return Mono.defer(() -> onOwnLoop() ? here : hop)
