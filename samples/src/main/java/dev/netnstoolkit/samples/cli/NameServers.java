@@ -62,35 +62,62 @@ final class NameServers implements Disposable {
     }
 
     private Flux<Bound> bound(Netns netns, NetNamespace ns, Integer tcpPort, Integer udpPort, Integer httpPort) {
+        Templates t = templates(tcpPort, udpPort, httpPort);
         List<Flux<Bound>> binds = new ArrayList<>();
-        if (tcpPort != null) {
-            binds.add(netns.bind(ns, TcpServer.create().host("0.0.0.0").port(tcpPort)
-                    // A client that half-closes (EOF on its stdin) still gets every byte it sent back: the
-                    // socket stays open on the peer's FIN, and closes once everything is written.
-                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .doOnConnection(c -> {
-                        connections.incrementAndGet();
-                        c.addHandlerLast("ntk-echo", new Echo(Netns.namespaceOf(c).label() + "\n"));
-                    })
-                    // the echo is Netty's: the handler only keeps the connection until Echo closes it
-                    .handle((in, out) -> Mono.never())).map(d -> new Bound("tcp", d)).flux());
+        if (t.tcp() != null) {
+            binds.add(netns.bind(ns, t.tcp()).map(d -> new Bound("tcp", d)).flux());
         }
-        if (udpPort != null) {
-            binds.add(netns.bind(ns, UdpServer.create().host("0.0.0.0").port(udpPort)
-                    .handle((in, out) -> out.sendObject(in.receiveObject().cast(DatagramPacket.class).map(p -> {
-                        datagrams.incrementAndGet();
-                        String reply = Netns.namespaceOf(in).label() + " " + p.content().toString(StandardCharsets.UTF_8);
-                        return new DatagramPacket(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8), p.sender());
-                    })))).map(d -> new Bound("udp", d)).flux());
+        if (t.udp() != null) {
+            binds.add(netns.bind(ns, t.udp()).map(d -> new Bound("udp", d)).flux());
         }
-        if (httpPort != null) {
-            binds.add(netns.bind(ns, HttpServer.create().host("0.0.0.0").port(httpPort)
-                    .route(r -> r.get("/", (req, res) -> {
-                        requests.incrementAndGet();
-                        return res.header("content-type", "text/plain").sendString(Mono.just(Netns.namespaceOf(req).label() + "\n"));
-                    }))).map(d -> new Bound("http", d)).flux());
+        if (t.http() != null) {
+            binds.add(netns.bind(ns, t.http()).map(d -> new Bound("http", d)).flux());
         }
         return Flux.fromIterable(binds).flatMapDelayError(f -> f, 3, 3);
+    }
+
+    /** The three servers' configurations (null where the port is): one of each for every namespace. */
+    private record Templates(Integer tcpPort, Integer udpPort, Integer httpPort, TcpServer tcp, UdpServer udp, HttpServer http) {
+    }
+
+    private Templates templates;
+
+    /**
+     * Made once and bound in every namespace (a config is immutable; the handlers tell the namespaces apart):
+     * a config built per namespace kept its own copy of each config and the HTTP route's compiled pattern,
+     * ~1.5 KiB per namespace.
+     */
+    private synchronized Templates templates(Integer tcpPort, Integer udpPort, Integer httpPort) {
+        Templates t = templates;
+        if (t != null && java.util.Objects.equals(t.tcpPort(), tcpPort) && java.util.Objects.equals(t.udpPort(), udpPort)
+                && java.util.Objects.equals(t.httpPort(), httpPort)) {
+            return t;
+        }
+        TcpServer tcp = tcpPort == null ? null : TcpServer.create().host("0.0.0.0").port(tcpPort)
+                // A client that half-closes (EOF on its stdin) still gets every byte it sent back: the
+                // socket stays open on the peer's FIN, and closes once everything is written.
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .doOnConnection(c -> {
+                    connections.incrementAndGet();
+                    c.addHandlerLast("ntk-echo", new Echo(Netns.namespaceOf(c).label() + "\n"));
+                })
+                // the echo is Netty's: the handler only keeps the connection until Echo closes it
+                .handle((in, out) -> Mono.never());
+        UdpServer udp = udpPort == null ? null : UdpServer.create().host("0.0.0.0").port(udpPort)
+                // replies sent one at a time (prefetch 1): sendObject(Flux) keeps a 128-slot queue per listener
+                // (~1 KiB per namespace); the reply is made as the datagram arrives, before it is released
+                .handle((in, out) -> in.receiveObject().cast(DatagramPacket.class).map(p -> {
+                    datagrams.incrementAndGet();
+                    String reply = Netns.namespaceOf(in).label() + " " + p.content().toString(StandardCharsets.UTF_8);
+                    return new DatagramPacket(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8), p.sender());
+                }).concatMap(out::sendObject, 1).doOnDiscard(DatagramPacket.class, DatagramPacket::release));
+        HttpServer http = httpPort == null ? null : HttpServer.create().host("0.0.0.0").port(httpPort)
+                .route(r -> r.get("/", (req, res) -> {
+                    requests.incrementAndGet();
+                    return res.header("content-type", "text/plain").sendString(Mono.just(Netns.namespaceOf(req).label() + "\n"));
+                }));
+        templates = new Templates(tcpPort, udpPort, httpPort, tcp, udp, http);
+        return templates;
     }
 
     /**
