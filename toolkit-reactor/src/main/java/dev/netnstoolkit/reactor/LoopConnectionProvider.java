@@ -1,5 +1,6 @@
 package dev.netnstoolkit.reactor;
 
+import dev.netnstoolkit.api.ClosedNamespaceException;
 import dev.netnstoolkit.api.NetNamespace;
 import io.netty.resolver.AddressResolverGroup;
 import reactor.core.publisher.Mono;
@@ -16,59 +17,105 @@ import java.util.function.Supplier;
  * A namespace's connection provider: every acquisition, and so every socket it creates, runs on the
  * toolkit's event loops whatever thread subscribes (a WebFlux handler on Reactor Netty's loops, the
  * parallel scheduler, a plain thread), and no caller waits for it. Failures name the namespace.
+ * The pool behind it is made at the first acquisition: every client the toolkit puts into a namespace
+ * asks for the namespace's clients (for its resolver), and most never pool (TcpClient.newConnection(),
+ * UDP), so a pool made up front held ~2.5 KiB per namespace for nothing.
  */
 final class LoopConnectionProvider implements ConnectionProvider {
 
-    private final ConnectionProvider delegate;
+    private final Supplier<? extends ConnectionProvider> make;
+    private final String name;
+    private final int maxConnections;
     private final NetNamespace ns;
     private final OnLoops onLoops;
+    private volatile ConnectionProvider delegate; // written under this
+    private boolean disposed; // guarded by this
 
-    LoopConnectionProvider(ConnectionProvider delegate, NetNamespace ns, OnLoops onLoops) {
-        this.delegate = delegate;
+    LoopConnectionProvider(Supplier<? extends ConnectionProvider> make, String name, int maxConnections, NetNamespace ns,
+                           OnLoops onLoops) {
+        this.make = make;
+        this.name = name;
+        this.maxConnections = maxConnections;
         this.ns = ns;
         this.onLoops = onLoops;
+    }
+
+    /** The pool, made now if it was not; refused once disposed (Reactor Netty's would make a new pool and keep it). */
+    private ConnectionProvider delegate() {
+        ConnectionProvider d = delegate;
+        if (d != null) {
+            return d;
+        }
+        synchronized (this) {
+            if (disposed) {
+                if (ns.isClosed()) {
+                    throw new ClosedNamespaceException(ns.label());
+                }
+                throw new IllegalStateException("connect in " + ns.label() + ": its connection pool was released (the toolkit is disposed)");
+            }
+            if (delegate == null) {
+                delegate = make.get();
+            }
+            return delegate;
+        }
+    }
+
+    /** Whether the pool has been made (tests). */
+    boolean hasPool() {
+        return delegate != null;
     }
 
     @Override
     public Mono<? extends Connection> acquire(TransportConfig config, ConnectionObserver observer,
                                              Supplier<? extends SocketAddress> remoteAddress,
                                              AddressResolverGroup<?> resolverGroup) {
-        return onLoops.subscribe(() -> delegate.acquire(config, observer, remoteAddress, resolverGroup))
+        return onLoops.subscribe(() -> delegate().acquire(config, observer, remoteAddress, resolverGroup))
                 .onErrorMap(e -> OnLoops.named(e, "connect to", remoteAddress, ns));
     }
 
     @Override
     public void disposeWhen(SocketAddress remoteAddress) {
-        delegate.disposeWhen(remoteAddress);
+        ConnectionProvider d = delegate;
+        if (d != null) {
+            d.disposeWhen(remoteAddress);
+        }
     }
 
     @Override
     public Mono<Void> disposeLater() {
-        return delegate.disposeLater();
+        return Mono.defer(() -> {
+            ConnectionProvider d;
+            synchronized (this) {
+                disposed = true;
+                d = delegate;
+            }
+            return d == null ? Mono.empty() : d.disposeLater();
+        });
     }
 
     @Override
-    public boolean isDisposed() {
-        return delegate.isDisposed();
+    public synchronized boolean isDisposed() {
+        return delegate != null ? delegate.isDisposed() : disposed;
     }
 
     @Override
     public int maxConnections() {
-        return delegate.maxConnections();
+        return maxConnections;
     }
 
     @Override
     public Map<SocketAddress, Integer> maxConnectionsPerHost() {
-        return delegate.maxConnectionsPerHost();
+        ConnectionProvider d = delegate;
+        return d != null ? d.maxConnectionsPerHost() : Map.of();
     }
 
     @Override
     public String name() {
-        return delegate.name();
+        return name;
     }
 
     @Override
     public String toString() {
-        return "LoopConnectionProvider(" + ns.label() + ", " + delegate + ")";
+        return "LoopConnectionProvider(" + ns.label() + ", " + (delegate != null ? delegate : "no pool yet") + ")";
     }
 }

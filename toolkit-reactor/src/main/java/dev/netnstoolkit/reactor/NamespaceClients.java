@@ -11,8 +11,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What each namespace handle has of its own for clients: a bounded connection pool and a DNS resolver
- * group whose sockets are made in the namespace (the group itself made when a name is first resolved). Made on first
+ * What each namespace handle has of its own for clients: a bounded connection pool (made at its first
+ * acquisition) and a DNS resolver group whose sockets are made in the namespace (the group itself made when
+ * a name is first resolved). Made on first
  * use; released (pool disposed, resolver closed) when the handle is closed or the toolkit disposed, so
  * nothing grows with namespace churn. Keyed by the handle itself: a pool never outlives the handle its
  * sockets were made through.
@@ -55,9 +56,9 @@ final class NamespaceClients {
             if (p != null) {
                 return p;
             }
-            ConnectionProvider pool = ConnectionProvider.builder("ntk-" + ns.label()).maxConnections(maxConnections)
-                    .pendingAcquireMaxCount(pendingAcquires).build();
-            made = new PerNamespace(new LoopConnectionProvider(pool, ns, onLoops),
+            String name = "ntk-" + ns.label();
+            made = new PerNamespace(new LoopConnectionProvider(() -> ConnectionProvider.builder(name).maxConnections(maxConnections)
+                    .pendingAcquireMaxCount(pendingAcquires).build(), name, maxConnections, ns, onLoops),
                     new LazyResolverGroup(() -> NamespaceDns.resolverGroup(ns, loops.in(ns))));
             byHandle.put(key, made);
         }

@@ -627,6 +627,29 @@ class NetnsTest {
     }
 
     @Test
+    void aNamespacesPoolIsMadeAtItsFirstPooledConnectAndRefusesWithATypedErrorOnceReleased() {
+        NetNamespace ns = netns.create();
+        DisposableServer server = toolkit.bind(ns, TcpServer.create().host("127.0.0.1").port(PORT)
+                .handle((in, out) -> out.sendString(Mono.just("ok")))).block(Duration.ofSeconds(10));
+        TcpClient pooled = toolkit.tcpClient(ns).host("127.0.0.1").port(PORT);
+        LoopConnectionProvider pool = (LoopConnectionProvider) pooled.configuration().connectionProvider();
+        // an unpooled client and a UDP client ask for the namespace's clients (their resolver), not for a pool
+        Connection unpooled = toolkit.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT)).block(Duration.ofSeconds(10));
+        unpooled.disposeNow();
+        toolkit.connect(ns, toolkit.udpClient(ns).host("127.0.0.1").port(PORT)).block(Duration.ofSeconds(10)).disposeNow();
+        assertThat(pool.hasPool()).as("pool made by clients that never pool").isFalse();
+        Connection first = toolkit.connect(ns, pooled).block(Duration.ofSeconds(10));
+        assertThat(pool.hasPool()).isTrue();
+        first.disposeNow();
+        toolkit.release(ns).block(Duration.ofSeconds(10));
+        StepVerifier.create(toolkit.connect(ns, pooled))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ClosedNamespaceException.class).hasMessageContaining(ns.label()))
+                .verify(Duration.ofSeconds(10));
+        assertThat(pool.isDisposed()).isTrue();
+        server.disposeNow();
+    }
+
+    @Test
     void nioIsRefusedWithAClearError() {
         NetNamespace ns = netns.create();
         StepVerifier.create(Mono.defer(() -> UdpClient.create().runOn(toolkit.loops().in(ns), false).host("127.0.0.1").port(PORT).connect()))
