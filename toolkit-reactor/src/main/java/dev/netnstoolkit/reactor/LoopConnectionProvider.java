@@ -29,7 +29,7 @@ final class LoopConnectionProvider implements ConnectionProvider {
     private final NetNamespace ns;
     private final OnLoops onLoops;
     private volatile ConnectionProvider delegate; // written under this
-    private boolean disposed; // guarded by this
+    private volatile boolean disposed; // written under this
 
     LoopConnectionProvider(Supplier<? extends ConnectionProvider> make, String name, int maxConnections, NetNamespace ns,
                            OnLoops onLoops) {
@@ -43,7 +43,7 @@ final class LoopConnectionProvider implements ConnectionProvider {
     /** The pool, made now if it was not; refused once disposed (Reactor Netty's would make a new pool and keep it). */
     private ConnectionProvider delegate() {
         ConnectionProvider d = delegate;
-        if (d != null) {
+        if (d != null && !disposed) {
             return d;
         }
         synchronized (this) {
@@ -94,8 +94,9 @@ final class LoopConnectionProvider implements ConnectionProvider {
     }
 
     @Override
-    public synchronized boolean isDisposed() {
-        return delegate != null ? delegate.isDisposed() : disposed;
+    public boolean isDisposed() {
+        ConnectionProvider d = delegate;
+        return disposed || d == null || d.isDisposed(); // as Reactor Netty's: a provider without pools counts as disposed
     }
 
     @Override
