@@ -14,7 +14,6 @@ import reactor.netty.tcp.TcpClient;
 import reactor.netty.tcp.TcpServer;
 import reactor.netty.udp.UdpServer;
 
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,12 +99,12 @@ public final class HeapPerNamespace {
     /** KiB of heap per namespace that {@code part} holds, over {@code n} fresh namespaces; all of it released after. */
     private double measure(Netns netns, BiFunction<Netns, NetNamespace, Mono<?>> part, int n) {
         List<String> names = IntStream.range(0, n).mapToObj(i -> prefix + (made++)).toList();
-        long before = usedAfterGc();
+        long before = CompareScale.usedHeapAfterGc();
         List<NetNamespace> spaces = registry.createAll(names, CreateOptions.defaults());
         List<Object> held = new ArrayList<>();
         try {
             Flux.fromIterable(spaces).flatMap(ns -> part.apply(netns, ns), 32).doOnNext(held::add).blockLast(Duration.ofMinutes(2));
-            long after = usedAfterGc();
+            long after = CompareScale.usedHeapAfterGc();
             return Math.max(0, after - before) / 1024.0 / n;
         } finally {
             held.forEach(h -> {
@@ -116,12 +115,5 @@ public final class HeapPerNamespace {
             Flux.fromIterable(spaces).flatMap(netns::release).blockLast(Duration.ofMinutes(1));
             names.forEach(registry::delete);
         }
-    }
-
-    private static long usedAfterGc() {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-        }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 }
