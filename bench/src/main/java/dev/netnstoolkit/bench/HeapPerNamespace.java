@@ -69,6 +69,9 @@ public final class HeapPerNamespace {
         parts.put("+ HTTP listener, one request from the namespace's pooled client (keep-alive off)", (netns, ns) -> netns.bind(ns, http)
                 .flatMap(s -> netns.httpClient(ns).keepAlive(false).get().uri("http://127.0.0.1:" + PORT + "/")
                         .responseContent().aggregate().asString().thenReturn(s)));
+        parts.put("+ HTTP listener, one request from an unpooled client (netns.unpooledHttpClient)", (netns, ns) -> netns.bind(ns, http)
+                .flatMap(s -> netns.unpooledHttpClient(ns).get().uri("http://127.0.0.1:" + PORT + "/")
+                        .responseContent().aggregate().asString().thenReturn(s)));
         parts.put("+ TCP listener, one unpooled connect (closed)", (netns, ns) -> netns.bind(ns, tcp)
                 .flatMap(s -> netns.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT))
                         .doOnNext(c -> c.disposeNow()).thenReturn(s)));

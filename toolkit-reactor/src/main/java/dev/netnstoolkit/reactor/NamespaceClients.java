@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What each namespace handle has of its own for clients: a bounded connection pool (made at its first
- * acquisition) and a DNS resolver group whose sockets are made in the namespace (the group itself made when
+ * acquisition), a provider of new connections (for clients without a pool) and a DNS resolver group whose sockets are made in the namespace (the group itself made when
  * a name is first resolved). Made on first
  * use; released (pool disposed, resolver closed) when the handle is closed or the toolkit disposed, so
  * nothing grows with namespace churn. Keyed by the handle itself: a pool never outlives the handle its
@@ -21,9 +21,10 @@ import java.util.concurrent.ConcurrentHashMap;
 final class NamespaceClients {
 
     /** One handle's clients. */
-    record PerNamespace(ConnectionProvider pooled, LazyResolverGroup resolver) {
+    record PerNamespace(ConnectionProvider pooled, ConnectionProvider unpooled, LazyResolverGroup resolver) {
         Mono<Void> disposeLater() {
-            return pooled.disposeLater().onErrorResume(e -> Mono.empty()).doFinally(s -> resolver.close());
+            return Mono.when(pooled.disposeLater(), unpooled.disposeLater()).onErrorResume(e -> Mono.empty())
+                    .doFinally(s -> resolver.close());
         }
     }
 
@@ -59,6 +60,7 @@ final class NamespaceClients {
             String name = "ntk-" + ns.label();
             made = new PerNamespace(new LoopConnectionProvider(() -> ConnectionProvider.builder(name).maxConnections(maxConnections)
                     .pendingAcquireMaxCount(pendingAcquires).build(), name, maxConnections, ns, onLoops),
+                    new LoopConnectionProvider(ConnectionProvider::newConnection, name + "-new", -1, ns, onLoops),
                     new LazyResolverGroup(() -> NamespaceDns.resolverGroup(ns, loops.in(ns))));
             byHandle.put(key, made);
         }

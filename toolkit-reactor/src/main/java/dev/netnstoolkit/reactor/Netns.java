@@ -150,6 +150,19 @@ public final class Netns implements Disposable {
     }
 
     /**
+     * An HttpClient in {@code ns} without a pool (as {@code HttpClient.newConnection()}): every request opens
+     * its own connection, made in {@code ns} on the toolkit's loops, and closes it after the response;
+     * nothing stays per remote address. For one-off requests into many namespaces (a health check each),
+     * where a pool per namespace would hold its per-address state until the namespace is released. Not
+     * bounded per namespace: only by your own concurrency.
+     */
+    public HttpClient unpooledHttpClient(NetNamespace ns) {
+        Objects.requireNonNull(ns, "ns");
+        checkOpen("unpooledHttpClient", ns);
+        return inNamespace(HttpClient.create(clients.of(ns).unpooled()), ns);
+    }
+
+    /**
      * A UdpClient in {@code ns}. Connect it with {@link #connect(NetNamespace, UdpClient)}: Reactor Netty's
      * UdpClient takes no connection provider, so its own {@code connect()} cannot be moved onto the
      * toolkit's loops and fails at once (without waiting) on any other thread.

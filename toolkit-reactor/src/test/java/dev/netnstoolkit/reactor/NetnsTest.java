@@ -650,6 +650,39 @@ class NetnsTest {
     }
 
     @Test
+    void anUnpooledHttpClientOpensAConnectionPerRequestInsideItsNamespaceAndKeepsNone() throws Exception {
+        NetNamespace ns = netns.create();
+        String name = ns.name().orElseThrow();
+        Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
+        DisposableServer server = toolkit.bind(ns, HttpServer.create().host("127.0.0.1").port(PORT).handle((req, res) -> {
+            clientPorts.add(req.remoteAddress().getPort());
+            return res.sendString(Mono.just(Netns.namespaceOf(req).label()));
+        })).block(Duration.ofSeconds(10));
+        HttpClient client = toolkit.unpooledHttpClient(ns);
+        for (int i = 0; i < 3; i++) {
+            assertThat(client.get().uri("http://127.0.0.1:" + PORT + "/").responseContent().aggregate().asString()
+                    .block(Duration.ofSeconds(10))).isEqualTo(ns.label());
+        }
+        assertThat(clientPorts).as("one connection per request").hasSize(3);
+        assertThat(((LoopConnectionProvider) toolkit.tcpClient(ns).configuration().connectionProvider()).hasPool())
+                .as("the namespace's pool").isFalse();
+        String established = "";
+        for (int i = 0; i < 40; i++) { // each connection is closed after its response
+            established = Commands.ok("ip", "netns", "exec", name, "ss", "-Htn", "state", "established");
+            if (established.isBlank()) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertThat(established).as("connections open in " + name).isBlank();
+        server.disposeNow();
+        toolkit.release(ns).block(Duration.ofSeconds(10));
+        StepVerifier.create(client.get().uri("http://127.0.0.1:" + PORT + "/").responseContent().aggregate().asString())
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ClosedNamespaceException.class))
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
     void nioIsRefusedWithAClearError() {
         NetNamespace ns = netns.create();
         StepVerifier.create(Mono.defer(() -> UdpClient.create().runOn(toolkit.loops().in(ns), false).host("127.0.0.1").port(PORT).connect()))

@@ -97,8 +97,8 @@ final class TourCommand implements Callable<Integer> {
             Flux.fromIterable(created).flatMap(ns -> Flux.merge(
                             check(ns, "tcp", tcpAnswer(netns, ns), ns.label(), tcp, errors),
                             check(ns, "udp", udpAnswer(netns, ns), ns.label() + " ping", udp, errors),
-                            // one request per namespace: no connection kept open after it
-                            check(ns, "http", netns.httpClient(ns).keepAlive(false).get().uri("http://127.0.0.1:" + HTTP_PORT + "/")
+                            // one request per namespace: no pool, no connection kept after it
+                            check(ns, "http", netns.unpooledHttpClient(ns).get().uri("http://127.0.0.1:" + HTTP_PORT + "/")
                                     .responseContent().aggregate().asString().map(String::trim), ns.label(), http, errors),
                             // an ICMP echo from inside, on a socket made there by the generic path
                             check(ns, "icmp", netns.ping(ns, loopback, 1, Duration.ZERO, Duration.ofSeconds(5))
