@@ -30,6 +30,7 @@ import reactor.netty.udp.UdpServer;
 import reactor.test.StepVerifier;
 
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -680,6 +681,30 @@ class NetnsTest {
         StepVerifier.create(client.get().uri("http://127.0.0.1:" + PORT + "/").responseContent().aggregate().asString())
                 .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ClosedNamespaceException.class))
                 .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aBoundServerKeepsNothingOfItsSubscriberReachable() throws Exception {
+        NetNamespace ns = netns.create();
+        WeakReference<?>[] held = new WeakReference<?>[1];
+        DisposableServer server = bindHoldingAMegabyte(ns, held);
+        for (int i = 0; i < 10 && held[0].get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        // Reactor Netty keeps a bind's sink as long as the server lives; the chain behind it must be let go
+        assertThat(held[0].get()).as("what the subscriber's chain held, once the bind has signalled").isNull();
+        assertThat(server.isDisposed()).isFalse();
+        server.disposeNow();
+    }
+
+    /** Binds through a chain whose operator holds 1 MiB, watched by {@code held[0]}; nothing else keeps the chain. */
+    private DisposableServer bindHoldingAMegabyte(NetNamespace ns, WeakReference<?>[] held) {
+        byte[] megabyte = new byte[1 << 20];
+        held[0] = new WeakReference<>(megabyte);
+        return toolkit.bind(ns, TcpServer.create().host("127.0.0.1").port(PORT).handle((in, out) -> in.receive().then()))
+                .map(s -> megabyte.length > 0 ? s : s)
+                .block(Duration.ofSeconds(10));
     }
 
     @Test
