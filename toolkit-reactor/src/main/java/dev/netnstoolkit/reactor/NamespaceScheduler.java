@@ -159,7 +159,7 @@ public final class NamespaceScheduler implements Disposable {
             return;
         }
         for (long until = System.nanoTime() + DedicatedWorkers.SPIN_NANOS; !job.isSettled() && System.nanoTime() < until; ) {
-            Thread.onSpinWait();
+            Thread.yield(); // the worker may share this CPU: see DedicatedWorkers.SPIN_NANOS
         }
     }
 
