@@ -17,9 +17,9 @@ import java.util.function.Supplier;
  * A namespace's connection provider: every acquisition, and so every socket it creates, runs on the
  * toolkit's event loops whatever thread subscribes (a WebFlux handler on Reactor Netty's loops, the
  * parallel scheduler, a plain thread), and no caller waits for it. Failures name the namespace.
- * The pool behind it is made at the first acquisition: every client the toolkit puts into a namespace
- * asks for the namespace's clients (for its resolver), and most never pool (TcpClient.newConnection(),
- * UDP), so a pool made up front held ~2.5 KiB per namespace for nothing.
+ * The provider behind it is made at the first acquisition: every client the toolkit puts into a
+ * namespace asks for the namespace's clients (for its resolver), and many never pool
+ * (TcpClient.newConnection(), UDP), so a pool made up front held ~0.5 KiB per namespace for nothing.
  */
 final class LoopConnectionProvider implements ConnectionProvider {
 

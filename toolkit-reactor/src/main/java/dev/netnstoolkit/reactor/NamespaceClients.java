@@ -12,9 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What each namespace handle has of its own for clients: a bounded connection pool (made at its first
- * acquisition), a provider of new connections (for clients without a pool) and a DNS resolver group whose sockets are made in the namespace (the group itself made when
- * a name is first resolved). Made on first
- * use; released (pool disposed, resolver closed) when the handle is closed or the toolkit disposed, so
+ * acquisition), a provider of new connections (for clients without a pool) and a DNS resolver group
+ * whose sockets are made in the namespace (the group itself made when a name is first resolved). Made on
+ * first use; released (pool disposed, resolver closed) when the handle is closed or the toolkit disposed, so
  * nothing grows with namespace churn. Keyed by the handle itself: a pool never outlives the handle its
  * sockets were made through.
  */
