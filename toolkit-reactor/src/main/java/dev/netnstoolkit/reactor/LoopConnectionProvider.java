@@ -51,7 +51,7 @@ final class LoopConnectionProvider implements ConnectionProvider {
                 if (ns.isClosed()) {
                     throw new ClosedNamespaceException(ns.label());
                 }
-                throw new IllegalStateException("connect in " + ns.label() + ": its connection pool was released (the toolkit is disposed)");
+                throw new IllegalStateException("connect in " + ns.label() + ": the namespace's clients were released (the toolkit is disposed)");
             }
             if (delegate == null) {
                 delegate = make.get();
