@@ -37,63 +37,18 @@ final class NameServers implements Disposable {
     final AtomicLong datagrams = new AtomicLong();
     final AtomicLong requests = new AtomicLong();
     private final List<Bound> bound = new ArrayList<>();
-
-    /** A listener, with its protocol. */
-    private record Bound(String protocol, DisposableChannel server) {
-    }
-
-    /** Binds the protocols whose port is non-null in every namespace; returns the number of listeners. */
-    int bind(Netns netns, List<NetNamespace> spaces, Integer tcpPort, Integer udpPort, Integer httpPort, Duration timeout) {
-        // Each server is kept as it is bound, so that dispose() closes it even if another bind fails; every
-        // bind runs to its end before a failure is told (a bind cancelled half way could leave a listener).
-        List<Bound> servers = Flux.fromIterable(spaces)
-                .flatMapDelayError(ns -> bound(netns, ns, tcpPort, udpPort, httpPort), 32, 32)
-                .doOnNext(d -> {
-                    synchronized (bound) {
-                        bound.add(d);
-                    }
-                }).collectList().block(timeout);
-        return servers.size();
-    }
-
-    /** The listeners of one namespace, not kept here: for a caller that disposes them itself (serve --watch). */
-    Flux<DisposableChannel> servers(Netns netns, NetNamespace ns, Integer tcpPort, Integer udpPort, Integer httpPort) {
-        return bound(netns, ns, tcpPort, udpPort, httpPort).map(Bound::server);
-    }
-
-    private Flux<Bound> bound(Netns netns, NetNamespace ns, Integer tcpPort, Integer udpPort, Integer httpPort) {
-        Templates t = templates(tcpPort, udpPort, httpPort);
-        List<Flux<Bound>> binds = new ArrayList<>();
-        if (t.tcp() != null) {
-            binds.add(netns.bind(ns, t.tcp()).map(d -> new Bound("tcp", d)).flux());
-        }
-        if (t.udp() != null) {
-            binds.add(netns.bind(ns, t.udp()).map(d -> new Bound("udp", d)).flux());
-        }
-        if (t.http() != null) {
-            binds.add(netns.bind(ns, t.http()).map(d -> new Bound("http", d)).flux());
-        }
-        return Flux.fromIterable(binds).flatMapDelayError(f -> f, 3, 3);
-    }
-
-    /** The three servers' configurations (null where the port is): one of each for every namespace. */
-    private record Templates(Integer tcpPort, Integer udpPort, Integer httpPort, TcpServer tcp, UdpServer udp, HttpServer http) {
-    }
-
-    private Templates templates;
-
     /**
-     * Made once and bound in every namespace (a config is immutable; the handlers tell the namespaces apart):
-     * a config built per namespace kept its own copy of each config and the HTTP route's compiled pattern,
-     * ~1.5 KiB per namespace.
+     * One config of each server (null where its port is), bound in every namespace: a config is immutable
+     * and the handlers tell the namespaces apart. Built per namespace, each kept its own copy of the configs
+     * and of the HTTP route's compiled pattern, ~1.5 KiB per namespace.
      */
-    private synchronized Templates templates(Integer tcpPort, Integer udpPort, Integer httpPort) {
-        Templates t = templates;
-        if (t != null && java.util.Objects.equals(t.tcpPort(), tcpPort) && java.util.Objects.equals(t.udpPort(), udpPort)
-                && java.util.Objects.equals(t.httpPort(), httpPort)) {
-            return t;
-        }
-        TcpServer tcp = tcpPort == null ? null : TcpServer.create().host("0.0.0.0").port(tcpPort)
+    private final TcpServer tcp;
+    private final UdpServer udp;
+    private final HttpServer http;
+
+    /** The servers of the protocols whose port is non-null. */
+    NameServers(Integer tcpPort, Integer udpPort, Integer httpPort) {
+        tcp = tcpPort == null ? null : TcpServer.create().host("0.0.0.0").port(tcpPort)
                 // A client that half-closes (EOF on its stdin) still gets every byte it sent back: the
                 // socket stays open on the peer's FIN, and closes once everything is written.
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -103,7 +58,7 @@ final class NameServers implements Disposable {
                 })
                 // the echo is Netty's: the handler only keeps the connection until Echo closes it
                 .handle((in, out) -> Mono.never());
-        UdpServer udp = udpPort == null ? null : UdpServer.create().host("0.0.0.0").port(udpPort)
+        udp = udpPort == null ? null : UdpServer.create().host("0.0.0.0").port(udpPort)
                 // replies sent one at a time (prefetch 1): sendObject(Flux) keeps a 128-slot queue per listener
                 // (~1 KiB per namespace); the reply is made as the datagram arrives, before it is released
                 .handle((in, out) -> in.receiveObject().cast(DatagramPacket.class).map(p -> {
@@ -111,13 +66,48 @@ final class NameServers implements Disposable {
                     String reply = Netns.namespaceOf(in).label() + " " + p.content().toString(StandardCharsets.UTF_8);
                     return new DatagramPacket(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8), p.sender());
                 }).concatMap(out::sendObject, 1).doOnDiscard(DatagramPacket.class, DatagramPacket::release));
-        HttpServer http = httpPort == null ? null : HttpServer.create().host("0.0.0.0").port(httpPort)
+        http = httpPort == null ? null : HttpServer.create().host("0.0.0.0").port(httpPort)
                 .route(r -> r.get("/", (req, res) -> {
                     requests.incrementAndGet();
                     return res.header("content-type", "text/plain").sendString(Mono.just(Netns.namespaceOf(req).label() + "\n"));
                 }));
-        templates = new Templates(tcpPort, udpPort, httpPort, tcp, udp, http);
-        return templates;
+    }
+
+    /** A listener, with its protocol. */
+    private record Bound(String protocol, DisposableChannel server) {
+    }
+
+    /** Binds the servers in every namespace; returns the number of listeners. */
+    int bind(Netns netns, List<NetNamespace> spaces, Duration timeout) {
+        // Each server is kept as it is bound, so that dispose() closes it even if another bind fails; every
+        // bind runs to its end before a failure is told (a bind cancelled half way could leave a listener).
+        List<Bound> servers = Flux.fromIterable(spaces)
+                .flatMapDelayError(ns -> bound(netns, ns), 32, 32)
+                .doOnNext(d -> {
+                    synchronized (bound) {
+                        bound.add(d);
+                    }
+                }).collectList().block(timeout);
+        return servers.size();
+    }
+
+    /** The listeners of one namespace, not kept here: for a caller that disposes them itself (serve --watch). */
+    Flux<DisposableChannel> servers(Netns netns, NetNamespace ns) {
+        return bound(netns, ns).map(Bound::server);
+    }
+
+    private Flux<Bound> bound(Netns netns, NetNamespace ns) {
+        List<Flux<Bound>> binds = new ArrayList<>();
+        if (tcp != null) {
+            binds.add(netns.bind(ns, tcp).map(d -> new Bound("tcp", d)).flux());
+        }
+        if (udp != null) {
+            binds.add(netns.bind(ns, udp).map(d -> new Bound("udp", d)).flux());
+        }
+        if (http != null) {
+            binds.add(netns.bind(ns, http).map(d -> new Bound("http", d)).flux());
+        }
+        return Flux.fromIterable(binds).flatMapDelayError(f -> f, 3, 3);
     }
 
     /**

@@ -70,7 +70,7 @@ final class ServeCommand implements Callable<Integer> {
         NamespaceRegistry registry = NamespaceRegistry.system();
         List<NetNamespace> spaces = new ArrayList<>();
         Netns netns = null;
-        NameServers servers = new NameServers();
+        NameServers servers = new NameServers(tcpPort, udpPort, httpPort);
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -86,7 +86,7 @@ final class ServeCommand implements Callable<Integer> {
                 spaces.add(registry.open(name)); // they must exist: a clear not-found error otherwise
             }
             netns = Netns.create();
-            int listeners = servers.bind(netns, spaces, tcpPort, udpPort, httpPort, Duration.ofSeconds(60));
+            int listeners = servers.bind(netns, spaces, Duration.ofSeconds(60));
             Runtime.getRuntime().addShutdownHook(hook);
             if (java.util.Arrays.asList(tcpPort, udpPort, httpPort).contains(0)) {
                 servers.listeners().forEach(l -> System.out.println("listening " + l)); // the ports the kernel chose
@@ -122,7 +122,7 @@ final class ServeCommand implements Callable<Integer> {
     private int watch() throws InterruptedException {
         NamespaceRegistry.checkName(which.watch + "x");
         long existing = NamespaceRegistry.system().list().stream().filter(n -> n.startsWith(which.watch)).count();
-        NameServers servers = new NameServers();
+        NameServers servers = new NameServers(tcpPort, udpPort, httpPort);
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -141,7 +141,7 @@ final class ServeCommand implements Callable<Integer> {
             System.out.println("ready 0 listeners");
         }
         reactor.core.Disposable serving = netns.serve(netns.watch(java.nio.file.Path.of(NamespaceRegistry.runDir()), which.watch),
-                        ns -> servers.servers(netns, ns, tcpPort, udpPort, httpPort))
+                        ns -> servers.servers(netns, ns))
                 .subscribe(e -> {
                     if (e instanceof dev.netnstoolkit.reactor.ServingEvent.Serving s) {
                         served.incrementAndGet();

@@ -254,9 +254,9 @@ final class SoakCommand implements Callable<Integer> {
      */
     private NameServers serve(Netns netns, NetNamespace ns) throws InterruptedException {
         for (int attempt = 1; ; attempt++) {
-            NameServers s = new NameServers();
+            NameServers s = new NameServers(TCP, UDP, HTTP);
             try {
-                s.bind(netns, List.of(ns), TCP, UDP, HTTP, Duration.ofSeconds(30));
+                s.bind(netns, List.of(ns), Duration.ofSeconds(30));
                 return s;
             } catch (RuntimeException e) {
                 s.dispose();

@@ -79,10 +79,10 @@ final class TourCommand implements Callable<Integer> {
         long createNanos = System.nanoTime() - t0;
 
         Netns netns = Netns.create();
-        NameServers servers = new NameServers();
+        NameServers servers = new NameServers(TCP_PORT, UDP_PORT, HTTP_PORT);
         try {
             long t1 = System.nanoTime();
-            int listeners = servers.bind(netns, created, TCP_PORT, UDP_PORT, HTTP_PORT, Duration.ofSeconds(120));
+            int listeners = servers.bind(netns, created, Duration.ofSeconds(120));
             long bindNanos = System.nanoTime() - t1;
 
             AtomicLong tcp = new AtomicLong();
