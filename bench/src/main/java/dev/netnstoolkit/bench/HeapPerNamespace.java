@@ -9,6 +9,7 @@ import io.netty.channel.socket.DatagramPacket;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.tcp.TcpClient;
 import reactor.netty.tcp.TcpServer;
@@ -67,11 +68,9 @@ public final class HeapPerNamespace {
         parts.put("+ UDP listener", (netns, ns) -> netns.bind(ns, udp));
         parts.put("+ HTTP listener", (netns, ns) -> netns.bind(ns, http));
         parts.put("+ HTTP listener, one request from the namespace's pooled client (keep-alive off)", (netns, ns) -> netns.bind(ns, http)
-                .flatMap(s -> netns.httpClient(ns).keepAlive(false).get().uri("http://127.0.0.1:" + PORT + "/")
-                        .responseContent().aggregate().asString().thenReturn(s)));
+                .flatMap(s -> oneRequest(netns.httpClient(ns).keepAlive(false)).thenReturn(s)));
         parts.put("+ HTTP listener, one request from an unpooled client (netns.unpooledHttpClient)", (netns, ns) -> netns.bind(ns, http)
-                .flatMap(s -> netns.unpooledHttpClient(ns).get().uri("http://127.0.0.1:" + PORT + "/")
-                        .responseContent().aggregate().asString().thenReturn(s)));
+                .flatMap(s -> oneRequest(netns.unpooledHttpClient(ns)).thenReturn(s)));
         parts.put("+ TCP listener, one unpooled connect (closed)", (netns, ns) -> netns.bind(ns, tcp)
                 .flatMap(s -> netns.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT))
                         .doOnNext(c -> c.disposeNow()).thenReturn(s)));
@@ -97,6 +96,10 @@ public final class HeapPerNamespace {
         Files.writeString(out.resolve("heap.md"), table.toString());
         System.out.println("(written: bench/target/heap.json, heap.md)");
         return 0;
+    }
+
+    private static Mono<String> oneRequest(HttpClient client) {
+        return client.get().uri("http://127.0.0.1:" + PORT + "/").responseContent().aggregate().asString();
     }
 
     /** KiB of heap per namespace that {@code part} holds, over {@code n} fresh namespaces; all of it released after. */
