@@ -24,7 +24,7 @@ final class NamespaceClients {
     record PerNamespace(ConnectionProvider pooled, ConnectionProvider unpooled, LazyResolverGroup resolver) {
         Mono<Void> disposeLater() {
             return Mono.when(pooled.disposeLater(), unpooled.disposeLater()).onErrorResume(e -> Mono.empty())
-                    .doFinally(s -> resolver.close());
+                    .doOnTerminate(resolver::close).doOnCancel(resolver::close); // closed before it completes
         }
     }
 

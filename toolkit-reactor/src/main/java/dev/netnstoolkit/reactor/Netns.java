@@ -439,11 +439,12 @@ public final class Netns implements Disposable {
      * Releases everything the toolkit holds of a namespace handle: closes every channel made through it
      * (listeners, accepted and client connections, DNS sockets) and every {@link MessageSocket}, disposes its pool and resolver, removes
      * its meters and closes the handle, so nothing of the toolkit keeps the namespace alive once it is
-     * deleted. Completes when the channels are closed.
+     * deleted. Completes when the channels and the handle are closed.
      */
     public Mono<Void> release(NetNamespace ns) {
         Objects.requireNonNull(ns, "ns");
-        return loops.closeChannelsOf(ns).doFinally(s -> ns.close());
+        // not doFinally: it runs after the completion has reached the subscriber, who could see the handle open
+        return loops.closeChannelsOf(ns).doOnTerminate(ns::close).doOnCancel(ns::close);
     }
 
     // ---------------------------------------------------------------- namespaces of connections

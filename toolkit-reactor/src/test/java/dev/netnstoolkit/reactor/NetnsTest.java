@@ -46,6 +46,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -642,7 +643,9 @@ class NetnsTest {
         Connection first = toolkit.connect(ns, pooled).block(Duration.ofSeconds(10));
         assertThat(pool.hasPool()).isTrue();
         first.disposeNow();
-        toolkit.release(ns).block(Duration.ofSeconds(10));
+        AtomicBoolean closedAtCompletion = new AtomicBoolean();
+        toolkit.release(ns).doOnSuccess(v -> closedAtCompletion.set(ns.isClosed())).block(Duration.ofSeconds(10));
+        assertThat(closedAtCompletion).as("handle closed when release completes").isTrue();
         StepVerifier.create(toolkit.connect(ns, pooled))
                 .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ClosedNamespaceException.class).hasMessageContaining(ns.label()))
                 .verify(Duration.ofSeconds(10));
