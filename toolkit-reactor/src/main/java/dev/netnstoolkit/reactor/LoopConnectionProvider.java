@@ -48,16 +48,26 @@ final class LoopConnectionProvider implements ConnectionProvider {
         }
         synchronized (this) {
             if (disposed) {
-                if (ns.isClosed()) {
-                    throw new ClosedNamespaceException(ns.label());
-                }
-                throw new IllegalStateException("connect in " + ns.label() + ": the namespace's clients were released (the toolkit is disposed)");
+                throw refusal();
             }
             if (delegate == null) {
                 delegate = make.get();
             }
             return delegate;
         }
+    }
+
+    private RuntimeException refusal() {
+        return ns.isClosed() ? new ClosedNamespaceException(ns.label())
+                : new IllegalStateException("connect in " + ns.label() + ": the namespace's clients were released (the toolkit is disposed)");
+    }
+
+    /**
+     * An acquisition under way when the pool was disposed ends with Reactor Netty's internal
+     * PoolShutdownException (untyped for the caller): the same refusal as an acquisition after.
+     */
+    private Throwable releasedMeanwhile(Throwable e) {
+        return disposed && e.getClass().getSimpleName().equals("PoolShutdownException") ? refusal() : e;
     }
 
     /** Whether the pool has been made (tests). */
@@ -70,7 +80,7 @@ final class LoopConnectionProvider implements ConnectionProvider {
                                              Supplier<? extends SocketAddress> remoteAddress,
                                              AddressResolverGroup<?> resolverGroup) {
         return onLoops.subscribe(() -> delegate().acquire(config, observer, remoteAddress, resolverGroup))
-                .onErrorMap(e -> OnLoops.named(e, "connect to", remoteAddress, ns));
+                .onErrorMap(e -> OnLoops.named(releasedMeanwhile(e), "connect to", remoteAddress, ns));
     }
 
     @Override

@@ -654,6 +654,29 @@ class NetnsTest {
     }
 
     @Test
+    void anAcquireWaitingInANamespacesPoolWhenTheToolkitIsDisposedIsRefusedNamingTheNamespace() {
+        NetNamespace ns = netns.create();
+        Netns onePerNamespace = Netns.builder().loopThreads(1).dedicatedThreads(1).namePrefix("one").maxConnectionsPerNamespace(1).build();
+        try {
+            onePerNamespace.bind(ns, TcpServer.create().host("127.0.0.1").port(PORT)
+                    .handle((in, out) -> out.sendString(Mono.just("ok")).then(in.receive().then()))).block(Duration.ofSeconds(10));
+            TcpClient pooled = onePerNamespace.tcpClient(ns).host("127.0.0.1").port(PORT);
+            Connection held = onePerNamespace.connect(ns, pooled).block(Duration.ofSeconds(10));
+            // the pools go first, the channels after: the waiting acquire meets a pool shut down under it
+            StepVerifier.create(onePerNamespace.connect(ns, pooled))
+                    .expectSubscription()
+                    .expectNoEvent(Duration.ofMillis(200)) // waits for the one connection the pool allows
+                    .then(onePerNamespace::disposeNow)
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining(ns.label()).hasMessageContaining("released"))
+                    .verify(Duration.ofSeconds(10));
+            assertThat(held.isDisposed()).isTrue();
+        } finally {
+            onePerNamespace.disposeNow();
+        }
+    }
+
+    @Test
     void anUnpooledHttpClientOpensAConnectionPerRequestInsideItsNamespaceAndKeepsNone() throws Exception {
         NetNamespace ns = netns.create();
         String name = ns.name().orElseThrow();
