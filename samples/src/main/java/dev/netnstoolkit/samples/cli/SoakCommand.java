@@ -250,9 +250,11 @@ final class SoakCommand implements Callable<Integer> {
 
     /**
      * Binds the three servers in {@code ns}. Under injected faults a bind can meet a stranded loop
-     * (a typed ThreadStrandedException, counted): the servers made so far are disposed and it tries again.
+     * (a typed ThreadStrandedException, counted): the servers made so far are disposed and it tries again,
+     * for up to 10 s (at high fault rates most binds meet one: three servers, a switch each way per listener).
      */
     private NameServers serve(Netns netns, NetNamespace ns) throws InterruptedException {
+        long giveUpAt = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         for (int attempt = 1; ; attempt++) {
             NameServers s = new NameServers(TCP, UDP, HTTP);
             try {
@@ -265,12 +267,22 @@ final class SoakCommand implements Callable<Integer> {
                 boolean faulted = all.stream().allMatch(t -> t instanceof ThreadStrandedException
                         || t instanceof RejectedExecutionException || t.getCause() instanceof RejectedExecutionException);
                 Throwable t = all.get(0);
-                if (!faulted || attempt == 5) {
+                if (!faulted || System.nanoTime() > giveUpAt) {
                     throw e;
                 }
                 outcomes.computeIfAbsent("bind " + t.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet();
-                Thread.sleep(20);
+                Thread.sleep(Math.min(20L * attempt, 200));
             }
+        }
+    }
+
+    /** Where a UDP op's channel's loop is, for the report of an op that did not end. */
+    private static String loopState(io.netty.channel.Channel ch) {
+        try {
+            io.netty.channel.EventLoop l = ch.eventLoop();
+            return l + (l.isTerminated() ? " terminated" : l.isShuttingDown() ? " shutting down" : " running");
+        } catch (IllegalStateException notRegistered) {
+            return "none";
         }
     }
 
@@ -287,16 +299,21 @@ final class SoakCommand implements Callable<Integer> {
             case 1 -> {
                 kind = "udp";
                 String[] stage = {"created"};
+                io.netty.channel.Channel[] channel = new io.netty.channel.Channel[1];
                 long id = opSeq.incrementAndGet();
                 stages.put(id, stage);
                 answer = netns.connect(ns, UdpClient.create().host("127.0.0.1").port(UDP))
                         .doOnSubscribe(x -> stage[0] = "subscribed")
                         .doOnNext(x -> stage[0] = "connected on " + Thread.currentThread().getName() + " " + x.channel())
                         .flatMap(c -> c.outbound().sendString(Mono.just("soak")).then()
-                                .doOnSuccess(x -> stage[0] = "sent " + c.channel() + " reg=" + c.channel().isRegistered())
+                                .doOnSuccess(x -> {
+                                    stage[0] = "sent " + c.channel() + " reg=" + c.channel().isRegistered() + " on " + Thread.currentThread().getName();
+                                    channel[0] = c.channel();
+                                })
                                 .then(c.inbound().receive().asString().next()).doFinally(s -> c.dispose()))
                         .map(a -> a.endsWith(" soak") ? a.substring(0, a.length() - 5) : a)
-                        .doOnCancel(() -> stage[0] = stage[0] + " / cancelled")
+                        .doOnCancel(() -> stage[0] = stage[0] + " / cancelled" + (channel[0] == null ? "" : " (loop " + loopState(channel[0])
+                                + ", channel open " + channel[0].isOpen() + " registered " + channel[0].isRegistered() + ")"))
                         .doFinally(x -> stages.remove(id));
             }
             case 2 -> {
