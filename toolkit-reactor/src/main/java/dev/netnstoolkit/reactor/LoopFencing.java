@@ -3,10 +3,13 @@ package dev.netnstoolkit.reactor;
 import dev.netnstoolkit.api.NetNamespace;
 import dev.netnstoolkit.api.ThreadStrandedException;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandler;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.ServerChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import reactor.netty.NettyPipeline;
 import reactor.netty.channel.ChannelOperations;
 
 import java.util.List;
@@ -128,6 +131,9 @@ final class LoopFencing {
                 if (loop.isTerminated() || now > deadline) {
                     ending.remove(loop);
                     loops.retired(loop);
+                    if (loop.isTerminated()) {
+                        tellLeft(loop);
+                    }
                     channels.closeLeftOn(loop);
                 }
             });
@@ -138,6 +144,31 @@ final class LoopFencing {
                 }
             }
         }, 10, 10, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Once a fenced loop has ended: a Reactor Netty connection still open on it registered there after the
+     * loop's own end had closed the rest (a registration queued before the fence and run in the loop's last
+     * tasks). Its subscribers are told here, on this thread, since no loop is left to run the pipeline;
+     * untold, a later cancel of its receive, which Reactor Netty hands to the ended loop, would be rejected
+     * and the canceller's own signal lost (a timeout that never signals). Logged: it should be rare.
+     */
+    private void tellLeft(IoEventLoop ended) {
+        for (Channel ch : channels.leftOn(ended)) {
+            NetNamespace ns = NamespaceLoopResources.namespaceOf(ch);
+            String label = ns != null ? ns.label() : "an unknown namespace";
+            ChannelHandlerContext bridge = ChannelOperations.get(ch) != null ? ch.pipeline().context(NettyPipeline.ReactiveBridge) : null;
+            LOG.log(System.Logger.Level.WARNING, "FENCED: " + ch + " in " + label + " was still open when its fenced loop ended;"
+                    + (bridge != null ? " its connection is told and" : "") + " it is closed");
+            if (bridge != null && bridge.handler() instanceof ChannelInboundHandler handler) {
+                try {
+                    handler.exceptionCaught(bridge, ThreadStrandedException.notice("closed: its event loop could not switch back home"
+                            + " and was fenced off, and has ended", label));
+                } catch (Throwable e) {
+                    // the connection ends with its channel, closed next
+                }
+            }
+        }
     }
 
     /**

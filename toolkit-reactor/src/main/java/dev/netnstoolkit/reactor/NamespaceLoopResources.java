@@ -212,9 +212,14 @@ final class NamespaceLoopResources {
         return channels.stream().filter(ch -> ch.isRegistered() && ch.eventLoop() == loop).toList();
     }
 
+    /** The tracked channels of {@code ended} still open. */
+    List<Channel> leftOn(IoEventLoop ended) {
+        return channels.stream().filter(ch -> hasLoop(ch) && ch.eventLoop() == ended && ch.isOpen()).toList();
+    }
+
     /** Channels on an ended loop that its end did not close: their descriptors are closed, and they are forgotten. */
     void closeLeftOn(IoEventLoop ended) {
-        channels.stream().filter(ch -> hasLoop(ch) && ch.eventLoop() == ended && ch.isOpen()).forEach(ch -> {
+        leftOn(ended).forEach(ch -> {
             ch.unsafe().closeForcibly();
             channels.remove(ch);
         });

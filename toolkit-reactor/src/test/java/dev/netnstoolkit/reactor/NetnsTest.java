@@ -520,6 +520,10 @@ class NetnsTest {
             for (Connection c : onDoomed) {
                 c.inbound().receive().then().subscribe(null, e -> ends.put(c, e), () -> ends.put(c, "completed"));
             }
+            // one as if registered in the doomed loop's last tasks, after its end closed the rest: open on that loop, but
+            // neither registered there when it is fenced nor closed by its end (told only once the loop has ended)
+            Connection late = onDoomed.get(onDoomed.size() - 1);
+            late.channel().deregister().sync();
             // the spare sockets of those connects (SocketStock) are closed once unused for 20 ms: after that the
             // doomed loop's next connect switches (a spare would serve it without a switch, and nothing would strand)
             Thread.sleep(200);
@@ -543,7 +547,7 @@ class NetnsTest {
             assertThat(faulty.eventLoops()).isEqualTo(2);
             assertThat(doomedThread.isAlive()).as("the fenced loop's thread ended").isFalse();
             for (Connection c : onDoomed) {
-                assertThat(c.channel().closeFuture().isDone()).as("closeFuture of " + c.channel()).isTrue();
+                assertThat(c == late ? !c.channel().isOpen() : c.channel().closeFuture().isDone()).as("closed: " + c.channel()).isTrue();
                 assertThat(ends.get(c)).as("inbound of " + c.channel()).isInstanceOf(ThreadStrandedException.class);
             }
             // the group still serves, on loops at home, and the listener, moved off the fenced loop, still listens
