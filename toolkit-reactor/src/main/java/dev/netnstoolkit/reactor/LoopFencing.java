@@ -10,7 +10,6 @@ import io.netty.channel.ServerChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import reactor.netty.NettyPipeline;
-import reactor.netty.channel.ChannelOperations;
 
 import java.util.List;
 import java.util.Set;
@@ -77,7 +76,7 @@ final class LoopFencing {
         try {
             fenced.execute(() -> {
                 for (Channel ch : affected) {
-                    if (!(ch instanceof ServerChannel) && ch.isOpen() && ChannelOperations.get(ch) != null) {
+                    if (!(ch instanceof ServerChannel) && ch.isOpen() && NamespaceLoopResources.operationsOf(ch) != null) {
                         toldAlready.add(ch);
                         ch.pipeline().fireExceptionCaught(told);
                     }
@@ -157,7 +156,7 @@ final class LoopFencing {
         for (Channel ch : channels.leftOn(ended)) {
             NetNamespace ns = NamespaceLoopResources.namespaceOf(ch);
             String label = ns != null ? ns.label() : "an unknown namespace";
-            ChannelHandlerContext bridge = ChannelOperations.get(ch) != null ? ch.pipeline().context(NettyPipeline.ReactiveBridge) : null;
+            ChannelHandlerContext bridge = NamespaceLoopResources.operationsOf(ch) != null ? ch.pipeline().context(NettyPipeline.ReactiveBridge) : null;
             LOG.log(System.Logger.Level.WARNING, "FENCED: " + ch + " in " + label + " was still open when its fenced loop ended;"
                     + (bridge != null ? " its connection is told and" : "") + " it is closed");
             if (bridge != null && bridge.handler() instanceof ChannelInboundHandler handler) {
@@ -213,7 +212,7 @@ final class LoopFencing {
      * connection, a DNS socket, is closed then). The fenced loop ends only after this.
      */
     private void closeOnceTold(Channel ch, Throwable why, Runnable done, long deadline, Set<Channel> toldAlready) {
-        if (ChannelOperations.get(ch) == null && ch.isOpen() && System.nanoTime() < deadline) {
+        if (NamespaceLoopResources.operationsOf(ch) == null && ch.isOpen() && System.nanoTime() < deadline) {
             try {
                 ch.eventLoop().schedule(() -> closeOnceTold(ch, why, done, deadline, toldAlready), 10, TimeUnit.MILLISECONDS);
                 return;
@@ -221,7 +220,7 @@ final class LoopFencing {
                 // the loop is ending already: closed now
             }
         }
-        if (ChannelOperations.get(ch) != null && !toldAlready.contains(ch)) {
+        if (NamespaceLoopResources.operationsOf(ch) != null && !toldAlready.contains(ch)) {
             ch.pipeline().fireExceptionCaught(why);
         }
         channels.closeQuietly(ch, done);

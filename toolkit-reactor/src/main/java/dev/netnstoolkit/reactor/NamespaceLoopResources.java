@@ -26,6 +26,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
+import reactor.netty.Connection;
+import reactor.netty.channel.ChannelOperations;
 import reactor.netty.resources.LoopResources;
 
 import java.time.Duration;
@@ -106,6 +108,21 @@ final class NamespaceLoopResources {
 
     MeteredSwitch meteredSwitch() {
         return scheduler.meteredSwitch();
+    }
+
+    /** Reactor Netty's key for a channel's connection (its ReactorNetty.CONNECTION, package-private there). */
+    private static final AttributeKey<Connection> CONNECTION = AttributeKey.valueOf("$CONNECTION");
+
+    /**
+     * The Reactor Netty operations bound to {@code channel}, or null, from any thread and without side
+     * effects. Not {@code ChannelOperations.get}: on a channel without them yet it binds a plain
+     * connection to it, and called off the channel's loop that can overwrite the operations Reactor Netty
+     * binds meanwhile; the orphaned operations then never hear the channel's errors or close (a receive
+     * that never ends, seen in {@code ntk soak} under injected faults).
+     */
+    static ChannelOperations<?, ?> operationsOf(Channel channel) {
+        Connection c = channel.hasAttr(CONNECTION) ? channel.attr(CONNECTION).get() : null;
+        return c instanceof ChannelOperations<?, ?> ops ? ops : null;
     }
 
     /** The namespace a channel created through a view lives in (for accepted channels: their listener's). */

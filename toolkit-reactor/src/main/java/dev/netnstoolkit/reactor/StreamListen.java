@@ -153,7 +153,7 @@ final class StreamListen {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof ChannelInputShutdownEvent && ChannelOperations.get(ctx.channel()) instanceof StreamOperations ops) {
+            if (evt instanceof ChannelInputShutdownEvent && NamespaceLoopResources.operationsOf(ctx.channel()) instanceof StreamOperations ops) {
                 ops.peerHalfClosed();
             }
             ctx.fireUserEventTriggered(evt);
