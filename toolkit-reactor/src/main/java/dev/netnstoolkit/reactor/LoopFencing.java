@@ -11,6 +11,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import reactor.netty.NettyPipeline;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.Map;
@@ -23,7 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * What happens to an event loop that cannot switch back home: it is fenced at once (no new work reaches
  * it), and the keeper, at home, replaces it, moves its listeners to a loop at home where they go on
  * listening, tells and closes its other channels (connections, UDP sockets) so closeFuture completes and
- * pools and observers hear it, and then lets the fenced loop end.
+ * pools and observers hear it, and then lets the fenced loop end. One protocol in one class (past ~300
+ * lines): its steps share the state of the moves in flight, which decides when a fenced loop may end.
  */
 final class LoopFencing {
 
@@ -92,7 +94,7 @@ final class LoopFencing {
         // Nothing here waits: the keeper must be free for the next stranded thread (a group with every
         // loop fenced and none replaced yet refuses all work).
         moved.orTimeout(10, TimeUnit.SECONDS)
-                .whenComplete((v, timeout) -> scheduler.keeper().report(() -> end(fenced, timeout != null)));
+                .whenComplete((v, timeout) -> scheduler.keeper().report(() -> end(fenced, timeout != null, 0)));
     }
 
     /**
@@ -101,9 +103,25 @@ final class LoopFencing {
      * the quiet period lets it arrive, and the loop's shutdown then closes it with the rest, so no
      * Reactor Netty connection is left bound to a loop that has ended (its cancel would be rejected).
      */
-    private void end(IoEventLoop fenced, boolean timedOut) {
+    private void end(IoEventLoop fenced, boolean timedOut, int round) {
         if (timedOut) {
             LOG.log(System.Logger.Level.WARNING, "FENCED: not every channel of the fenced loop moved within 10 s");
+        }
+        // a listener that got here after the loop's channels were looked at (moved here from another fenced loop
+        // just before this one was fenced), or is on its way here or off it, would be closed by the loop's end:
+        // moved first (or its move awaited), then looked at again
+        List<Channel> late = new ArrayList<>(channels.leftOn(fenced).stream().filter(ch -> ch instanceof ServerChannel).toList());
+        late.addAll(movingTo(fenced));
+        if (!late.isEmpty() && round < 10) {
+            AtomicInteger left = new AtomicInteger(late.size());
+            for (Channel ch : late) {
+                moveListener(ch, () -> {
+                    if (left.decrementAndGet() == 0) {
+                        scheduler.keeper().report(() -> end(fenced, false, round + 1));
+                    }
+                });
+            }
+            return;
         }
         ending.put(fenced, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
         watchEnding();
@@ -179,27 +197,87 @@ final class LoopFencing {
      * made on). Every path ends in {@code done}, whatever fails.
      */
     private void retireChannel(Channel ch, Throwable why, Runnable done, Set<Channel> toldAlready) {
-        try {
-            if (ch instanceof ServerChannel && ch.isOpen()) {
-                IoEventLoop target = loops.next(); // throws when no loop at home is left: then closed below
-                ch.deregister().addListener(d -> {
-                    if (!d.isSuccess()) {
-                        channels.closeQuietly(ch, done);
-                        return;
-                    }
-                    target.register(ch).addListener(r -> {
-                        if (!r.isSuccess()) {
-                            ch.unsafe().closeForcibly(); // registered nowhere: only the descriptor is left to close
-                        }
-                        done.run();
-                    });
-                });
-                return;
-            }
-        } catch (RuntimeException e) {
-            // fall through: closed where it is
+        if (ch instanceof ServerChannel && ch.isOpen()) {
+            moveListener(ch, done);
+            return;
         }
         closeOnceTold(ch, why, done, System.nanoTime() + TOLD_WITHIN, toldAlready);
+    }
+
+    /**
+     * Listeners being moved now, each with its move's end: one move at a time (a second register of a
+     * channel fails, and Netty closes it), and whoever else would move it waits for that end (a fenced loop
+     * ends only once its listeners have left, or one in transit would be closed with it).
+     */
+    private final Map<Channel, Move> moving = new ConcurrentHashMap<>();
+
+    /** A listener's move: its end, and the loop it is on its way to. */
+    private static final class Move {
+        final CompletableFuture<Void> end = new CompletableFuture<>();
+        volatile IoEventLoop to;
+    }
+    /** How long a listener waits for a loop in rotation when every loop is fenced at once: 100 × 10 ms. */
+    private static final int NO_LOOP_WAITS = 100;
+
+    /**
+     * Deregisters a listener from its (fenced) loop and registers it on a loop in rotation. A target fenced
+     * before the listener got there moves it on again (that loop's end would close it); with every loop
+     * fenced at that moment it waits for a replacement. Every path ends in {@code done}.
+     */
+    private void moveListener(Channel ch, Runnable done) {
+        Move mine = new Move();
+        Move already = moving.putIfAbsent(ch, mine);
+        if (already != null) {
+            already.end.whenComplete((v, e) -> done.run());
+            return;
+        }
+        moveNow(ch, mine, () -> {
+            moving.remove(ch);
+            mine.end.complete(null);
+            done.run();
+        }, 0);
+    }
+
+    /** The listeners on their way to {@code loop} now. */
+    private List<Channel> movingTo(IoEventLoop loop) {
+        return moving.entrySet().stream().filter(e -> e.getValue().to == loop).map(Map.Entry::getKey).toList();
+    }
+
+    /** From home (the keeper, or the global executor's thread while it waits for a loop). */
+    private void moveNow(Channel ch, Move move, Runnable moved, int waited) {
+        IoEventLoop target = null;
+        try {
+            target = ch.isOpen() && !loops.isShuttingDown() ? loops.next() : null;
+        } catch (RuntimeException everyLoopFenced) {
+            if (waited < NO_LOOP_WAITS) {
+                GlobalEventExecutor.INSTANCE.schedule(() -> moveNow(ch, move, moved, waited + 1), 10, TimeUnit.MILLISECONDS);
+                return;
+            }
+        }
+        if (target == null) {
+            channels.closeQuietly(ch, moved);
+            return;
+        }
+        IoEventLoop to = target;
+        move.to = to;
+        // the listeners below run on the fenced loop and on the target (maybe fenced meanwhile): outside home,
+        // so they only hand on (nothing there may start a thread)
+        ch.deregister().addListener(d -> {
+            if (!d.isSuccess()) {
+                channels.closeQuietly(ch, moved);
+                return;
+            }
+            to.register(ch).addListener(r -> {
+                if (!r.isSuccess()) {
+                    ch.unsafe().closeForcibly(); // registered nowhere: only the descriptor is left to close
+                    moved.run();
+                } else if (!loops.inRotation(to) && ch.isOpen()) {
+                    scheduler.keeper().report(() -> moveNow(ch, move, moved, waited));
+                } else {
+                    moved.run();
+                }
+            });
+        });
     }
 
     private static final long TOLD_WITHIN = TimeUnit.SECONDS.toNanos(1);

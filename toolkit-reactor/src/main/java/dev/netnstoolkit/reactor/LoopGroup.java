@@ -38,6 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class LoopGroup extends AbstractEventExecutorGroup implements IoEventLoopGroup {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+    private static final int REPLACE_ATTEMPTS = 3;
 
     private final ThreadPerTaskExecutor executor;
     private final IoHandlerFactory handlers;
@@ -127,7 +128,7 @@ final class LoopGroup extends AbstractEventExecutorGroup implements IoEventLoopG
      * longer counted through its own future (its thread is outside home, and a listener run there could
      * start Netty's global executor thread there); {@link #retired} counts it instead.
      *
-     * @return the new loop, or null if none could start (the group shrinks)
+     * @return the new loop, or null if none could start in {@link #REPLACE_ATTEMPTS} attempts (the group shrinks)
      */
     IoEventLoop replace(IoEventLoop fenced) {
         FutureListener<Object> counter = live.get(fenced);
@@ -137,27 +138,46 @@ final class LoopGroup extends AbstractEventExecutorGroup implements IoEventLoopG
         if (shuttingDown) {
             return null;
         }
-        try {
-            IoEventLoop fresh = startLoop();
-            synchronized (this) {
-                if (shuttingDown) { // the group was shut down while this loop started: it ends with the others
-                    fresh.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        IoEventLoop fresh = null;
+        // a new thread that cannot get home only ends, like the one it replaces: another is tried, a few times
+        for (int attempt = 0; fresh == null && attempt < REPLACE_ATTEMPTS; attempt++) {
+            try {
+                fresh = startLoop();
+            } catch (RuntimeException e) {
+                if (shuttingDown) {
                     return null;
                 }
-                IoEventLoop[] now = active;
-                IoEventLoop[] more = java.util.Arrays.copyOf(now, now.length + 1);
-                more[now.length] = fresh;
-                active = more;
             }
-            return fresh;
-        } catch (RuntimeException e) {
+        }
+        if (fresh == null) {
             return null;
         }
+        synchronized (this) {
+            if (shuttingDown) { // the group was shut down while this loop started: it ends with the others
+                fresh.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+                return null;
+            }
+            IoEventLoop[] now = active;
+            IoEventLoop[] more = java.util.Arrays.copyOf(now, now.length + 1);
+            more[now.length] = fresh;
+            active = more;
+        }
+        return fresh;
     }
 
     /** From home, once a fenced loop has ended. */
     void retired(IoEventLoop fenced) {
         onTerminated(fenced);
+    }
+
+    /** Whether {@code loop} is in rotation now (not fenced). */
+    boolean inRotation(IoEventLoop loop) {
+        for (IoEventLoop l : active) {
+            if (l == loop) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Loops in rotation now. */

@@ -570,6 +570,40 @@ class NetnsTest {
     }
 
     @Test
+    void listenersGoOnListeningThroughManyFencesInARow() throws Exception {
+        List<NetNamespace> spaces = netns.create(8);
+        FaultyBackend backend = new FaultyBackend();
+        Netns faulty = Netns.builder().loopThreads(2).dedicatedThreads(1).namePrefix("fences").namespaceSwitch(backend.asSwitch()).build();
+        try {
+            List<DisposableServer> servers = faulty.bind(Flux.fromIterable(spaces), nameServer()).collectList().block(Duration.ofSeconds(10));
+            TcpClient client = TcpClient.newConnection().host("127.0.0.1").port(PORT);
+            // one switch home in 4 fails, on any loop: loops are fenced one after another, often while the listeners of
+            // the one before are on their way to them (such a listener must move on, not end with its loop)
+            backend.failOneIn.set(4);
+            Flux.range(0, 3000)
+                    .flatMap(i -> faulty.connect(spaces.get(i % spaces.size()), client).doOnNext(Connection::dispose)
+                            .onErrorResume(e -> Mono.empty()), 16)
+                    .take(Duration.ofSeconds(5))
+                    .blockLast(Duration.ofSeconds(30));
+            backend.failOneIn.set(0);
+            long fenced = faulty.scheduler().fencedLoops();
+            assertThat(fenced).as("loops fenced").isGreaterThan(10);
+            Thread.sleep(3000); // the last fenced loops end (a second's quiet period each)
+            for (int i = 0; i < servers.size(); i++) {
+                DisposableServer server = servers.get(i);
+                assertThat(server.channel().isActive()).as("listener in " + spaces.get(i).label() + " after " + fenced + " fences").isTrue();
+                Connection c = faulty.connect(spaces.get(i), client).block(Duration.ofSeconds(10));
+                assertThat(readLine(c)).isEqualTo(spaces.get(i).label());
+                c.disposeNow();
+            }
+            servers.forEach(DisposableServer::disposeNow);
+        } finally {
+            faulty.disposeNow();
+        }
+        Invariants.assertAllThreadsAtHome();
+    }
+
+    @Test
     void blockOnAToolkitLoopIsRefusedAsOnReactorNettysLoops() throws Exception {
         Object outcome = toolkit.loops().eventLoopGroup().submit(() -> {
             try {

@@ -73,6 +73,13 @@ final class NameServers implements Disposable {
                 }));
     }
 
+    /** How many of the listeners of one protocol ("tcp", "udp", "http") are still listening. */
+    long listening(String protocol) {
+        synchronized (bound) {
+            return bound.stream().filter(b -> b.protocol().equals(protocol) && b.server().channel().isActive()).count();
+        }
+    }
+
     /** A listener, with its protocol. */
     private record Bound(String protocol, DisposableChannel server) {
     }

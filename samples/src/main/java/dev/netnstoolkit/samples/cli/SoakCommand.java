@@ -76,6 +76,7 @@ final class SoakCommand implements Callable<Integer> {
     private final NamespaceRegistry registry = NamespaceRegistry.system();
     private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> untyped = new ConcurrentHashMap<>();
+    private final Map<String, Long> listening = new TreeMap<>();
     private final AtomicLong mismatches = new AtomicLong();
     private final AtomicLong injected = new AtomicLong();
     private final AtomicLong opSeq = new AtomicLong();
@@ -166,6 +167,14 @@ final class SoakCommand implements Callable<Integer> {
                     mismatches.incrementAndGet();
                 }
             }
+            Thread.sleep(2000); // once the traffic has ended, the loops fenced last end (a second's quiet period each), their listeners moved
+            for (String protocol : List.of("tcp", "http", "udp")) {
+                long n = 0;
+                for (int i = 0; i < count; i++) {
+                    n += servers.get(i).listening(protocol);
+                }
+                listening.put(protocol, n);
+            }
         } finally {
             // every step guarded: one failure must not leave namespaces behind
             for (int i = 0; i < count; i++) {
@@ -203,7 +212,11 @@ final class SoakCommand implements Callable<Integer> {
         if (fds != fdsAtStart) {
             System.out.println("descriptors " + ProcessAudit.describeFdChangesSince(fdListAtStart) + " (the start)");
         }
-        boolean ok = mismatches.get() == 0 && untyped.isEmpty() && away.isEmpty() && fds == fdsAtStart && pinned.isEmpty() && stray == 0;
+        // a UDP server is closed with its fenced loop (its inbound keeps that loop): only reported
+        System.out.println("listeners still listening at the end: " + listening + " of " + count + " each"
+                + " (a fenced loop's TCP and HTTP listeners move; its UDP servers close)");
+        boolean listenersKept = listening.getOrDefault("tcp", 0L) == count && listening.getOrDefault("http", 0L) == count;
+        boolean ok = listenersKept && mismatches.get() == 0 && untyped.isEmpty() && away.isEmpty() && fds == fdsAtStart && pinned.isEmpty() && stray == 0;
         System.out.println(ok ? "soak: OK" : "soak: FAILED");
         return ok ? 0 : 1;
     }
