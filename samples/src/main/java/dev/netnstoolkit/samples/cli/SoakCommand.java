@@ -114,6 +114,7 @@ final class SoakCommand implements Callable<Integer> {
         AtomicReferenceArray<NetNamespace> spaces = new AtomicReferenceArray<>(count);
         AtomicReferenceArray<NameServers> servers = new AtomicReferenceArray<>(count);
         long recreated = 0;
+        int loopsInRotation = -1; // read once the traffic is over, before the dispose
         try {
             for (int i = 0; i < count; i++) {
                 spaces.set(i, owned.create(Integer.toString(i)));
@@ -175,6 +176,7 @@ final class SoakCommand implements Callable<Integer> {
                 }
                 listening.put(protocol, n);
             }
+            loopsInRotation = netns.eventLoops();
         } finally {
             // every step guarded: one failure must not leave namespaces behind
             for (int i = 0; i < count; i++) {
@@ -204,7 +206,7 @@ final class SoakCommand implements Callable<Integer> {
         System.out.println("outcomes: " + new TreeMap<>(outcomes));
         System.out.println("namespaces re-created mid-flight: " + recreated + "; switch-back faults injected: " + injected.get()
                 + "; workers retired: " + scheduler.retiredWorkers() + "; loops fenced: " + scheduler.fencedLoops()
-                + "; event loops in rotation: " + netns.eventLoops());
+                + "; event loops in rotation at the end: " + loopsInRotation);
         System.out.println("mismatches " + mismatches.get() + ", untyped errors " + untyped.values().stream().mapToLong(AtomicLong::get).sum()
                 + " " + new TreeMap<>(untyped));
         System.out.println("threads outside home " + away.size() + " " + away + " (home " + home + ")");
