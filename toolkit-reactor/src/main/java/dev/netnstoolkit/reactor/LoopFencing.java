@@ -98,10 +98,11 @@ final class LoopFencing {
     }
 
     /**
-     * On the keeper, once the fenced loop's channels have moved or closed: let it end, gracefully. A
-     * channel whose registration was already queued on the loop when it was fenced arrives there late;
-     * the quiet period lets it arrive, and the loop's shutdown then closes it with the rest, so no
-     * Reactor Netty connection is left bound to a loop that has ended (its cancel would be rejected).
+     * On the keeper, once the fenced loop's channels have moved or closed: its late listeners are moved
+     * too, then it ends, gracefully. A connection whose registration was already queued on the loop when
+     * it was fenced arrives there late; the loop's shutdown closes it with the rest (Netty closes every
+     * registered channel at each turn once shutting down, with its events), so no Reactor Netty
+     * connection is left bound to a loop that has ended (its cancel would be rejected).
      */
     private void end(IoEventLoop fenced, boolean timedOut, int round) {
         if (timedOut) {
