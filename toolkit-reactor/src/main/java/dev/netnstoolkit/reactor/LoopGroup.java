@@ -74,15 +74,15 @@ final class LoopGroup extends AbstractEventExecutorGroup implements IoEventLoopG
 
     /**
      * A new loop whose thread has started, from the calling thread (at home), adopted itself and run a
-     * task. A loop whose thread could not get home never runs; its epoll descriptors stay open, since
-     * Netty closes them only when a loop that ran ends.
+     * task. A loop whose thread could not get home never runs: its epoll descriptors, which Netty closes
+     * only when a loop that ran ends, are closed here.
      */
     private IoEventLoop startLoop() {
         OwnedThreads.Start start = new OwnedThreads.Start();
-        SingleThreadIoEventLoop loop;
+        OwnedLoop loop;
         synchronized (nextStart) {
             nextStart[0] = start;
-            loop = new SingleThreadIoEventLoop(this, executor, handlers);
+            loop = new OwnedLoop(this, executor, handlers);
             loop.execute(() -> { }); // starts its thread now, from here; the factory takes this Start
         }
         Throwable failed = start.await(START_TIMEOUT);
@@ -90,12 +90,27 @@ final class LoopGroup extends AbstractEventExecutorGroup implements IoEventLoopG
             failed = new IllegalStateException("it did not run a task within " + START_TIMEOUT.toSeconds() + " s");
         }
         if (failed != null) {
+            if (start.ended()) {
+                loop.closeUnrun();
+            }
             throw new IllegalStateException("an event loop thread did not start at home: " + failed.getMessage(), failed);
         }
         FutureListener<Object> counter = f -> onTerminated(loop);
         live.put(loop, counter);
         loop.terminationFuture().addListener(counter);
         return loop;
+    }
+
+    /** A loop of the group: one whose thread never ran it can still close its handler's descriptors. */
+    private static final class OwnedLoop extends SingleThreadIoEventLoop {
+        OwnedLoop(IoEventLoopGroup parent, java.util.concurrent.Executor executor, IoHandlerFactory handlers) {
+            super(parent, executor, handlers);
+        }
+
+        /** Only for a loop whose thread ended before running it: nothing else uses its handler. */
+        void closeUnrun() {
+            ioHandler().destroy();
+        }
     }
 
     private void onTerminated(IoEventLoop loop) {

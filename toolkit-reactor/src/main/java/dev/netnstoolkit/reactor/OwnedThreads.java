@@ -46,6 +46,11 @@ final class OwnedThreads {
             latch.countDown();
         }
 
+        /** Whether the thread reported that it could not get home, and so ends without running its body. */
+        boolean ended() {
+            return failure != null;
+        }
+
         /** The failure, or null once started at home; a timeout is a failure too. */
         Throwable await(Duration timeout) {
             boolean interrupted = false;

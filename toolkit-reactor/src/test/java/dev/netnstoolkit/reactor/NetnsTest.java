@@ -570,6 +570,43 @@ class NetnsTest {
     }
 
     @Test
+    void aReplacementLoopThatCannotGetHomeLeavesNoDescriptorsBehindAndTheGroupShrinks() throws Exception {
+        NetNamespace ns = netns.create();
+        FaultyBackend backend = new FaultyBackend();
+        Netns faulty = Netns.builder().loopThreads(2).dedicatedThreads(1).namePrefix("shrink").namespaceSwitch(backend.asSwitch()).build();
+        try {
+            DisposableServer server = faulty.bind(ns, nameServer()).block(Duration.ofSeconds(10));
+            TcpClient client = TcpClient.newConnection().host("127.0.0.1").port(PORT);
+            Thread doomed = server.channel().eventLoop().submit(Thread::currentThread).get(10, TimeUnit.SECONDS);
+            Set<Thread> started = Thread.getAllStackTraces().keySet();
+            Thread.sleep(200); // the spares of the bind's loop swept
+            int fdsBefore = Invariants.openFdCount();
+            // the listener's loop strands at its next socket, and every loop thread started from now on cannot get home
+            backend.failForeverOn.set(t -> t == doomed || t.getName().startsWith("shrink-loop-") && !started.contains(t));
+            List<Object> outcomes = Flux.range(0, 40)
+                    .flatMap(i -> faulty.connect(ns, client).<Object>map(c -> {
+                        c.dispose();
+                        return "connected";
+                    }).onErrorResume(e -> Mono.just(e)), 4)
+                    .collectList().block(Duration.ofSeconds(30));
+            assertThat(outcomes).filteredOn(o -> o instanceof ThreadStrandedException).isNotEmpty();
+            for (int i = 0; i < 500 && (doomed.isAlive() || faulty.eventLoops() != 1); i++) {
+                Thread.sleep(20);
+            }
+            Thread.sleep(200); // spares swept
+            assertThat(faulty.scheduler().fencedLoops()).isEqualTo(1);
+            assertThat(faulty.eventLoops()).as("loops in rotation: no replacement could start").isEqualTo(1);
+            // three replacements tried, none ran: their epoll descriptors are closed (the fenced loop's too, once it ended)
+            assertThat(Invariants.openFdCount()).as("descriptors after three failed replacements").isLessThanOrEqualTo(fdsBefore);
+            assertThat(server.channel().isActive()).as("the listener, moved to the loop left").isTrue();
+            server.disposeNow();
+        } finally {
+            faulty.disposeNow();
+        }
+        Invariants.assertAllThreadsAtHome();
+    }
+
+    @Test
     void listenersGoOnListeningThroughManyFencesInARow() throws Exception {
         List<NetNamespace> spaces = netns.create(8);
         FaultyBackend backend = new FaultyBackend();
