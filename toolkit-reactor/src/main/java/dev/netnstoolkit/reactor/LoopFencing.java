@@ -149,10 +149,11 @@ final class LoopFencing {
                 if (loop.isTerminated() || now > deadline) {
                     ending.remove(loop);
                     loops.retired(loop);
+                    List<Channel> left = channels.leftOn(loop);
                     if (loop.isTerminated()) {
-                        tellLeft(loop);
+                        tellLeft(left);
                     }
-                    channels.closeLeftOn(loop);
+                    channels.closeLeft(left);
                 }
             });
             synchronized (this) {
@@ -171,8 +172,8 @@ final class LoopFencing {
      * untold, a later cancel of its receive, which Reactor Netty hands to the ended loop, would be rejected
      * and the canceller's own signal lost (a timeout that never signals). Logged: it should be rare.
      */
-    private void tellLeft(IoEventLoop ended) {
-        for (Channel ch : channels.leftOn(ended)) {
+    private void tellLeft(List<Channel> left) {
+        for (Channel ch : left) {
             NetNamespace ns = NamespaceLoopResources.namespaceOf(ch);
             String label = ns != null ? ns.label() : "an unknown namespace";
             ChannelHandlerContext bridge = NamespaceLoopResources.operationsOf(ch) != null ? ch.pipeline().context(NettyPipeline.ReactiveBridge) : null;

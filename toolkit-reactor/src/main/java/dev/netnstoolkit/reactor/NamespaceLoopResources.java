@@ -234,9 +234,9 @@ final class NamespaceLoopResources {
         return channels.stream().filter(ch -> hasLoop(ch) && ch.eventLoop() == ended && ch.isOpen()).toList();
     }
 
-    /** Channels on an ended loop that its end did not close: their descriptors are closed, and they are forgotten. */
-    void closeLeftOn(IoEventLoop ended) {
-        leftOn(ended).forEach(ch -> {
+    /** Channels left on an ended loop ({@link #leftOn}), which its end did not close: their descriptors are closed, and they are forgotten. */
+    void closeLeft(List<Channel> left) {
+        left.forEach(ch -> {
             ch.unsafe().closeForcibly();
             channels.remove(ch);
         });
