@@ -496,11 +496,28 @@ class NetnsTest {
         s.disposeNow();
     }
 
+    /** Two loops and a worker whose switches home fail as {@code backend} says; threads named {@code prefix}-. */
+    private static Netns faultyToolkit(FaultyBackend backend, String prefix) {
+        return Netns.builder().loopThreads(2).dedicatedThreads(1).namePrefix(prefix).namespaceSwitch(backend.asSwitch()).build();
+    }
+
+    /** 40 connects into {@code ns}, 4 at a time, each closed once made: "connected", or the error it ended with. */
+    private static List<Object> fortyConnects(Netns netns, NetNamespace ns) {
+        return Flux.range(0, 40)
+                .flatMap(i -> netns.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT))
+                        .<Object>map(c -> {
+                            c.dispose();
+                            return "connected";
+                        })
+                        .onErrorResume(e -> Mono.just(e)), 4)
+                .collectList().block(Duration.ofSeconds(30));
+    }
+
     @Test
     void anEventLoopThatCanNeverSwitchBackIsFencedReplacedAndItsChannelsClosedAtHome() throws Exception {
         NetNamespace ns = netns.create();
         FaultyBackend backend = new FaultyBackend();
-        Netns faulty = Netns.builder().loopThreads(2).dedicatedThreads(1).namePrefix("fence").namespaceSwitch(backend.asSwitch()).build();
+        Netns faulty = faultyToolkit(backend, "fence");
         try {
             DisposableServer server = faulty.bind(ns, TcpServer.create().host("127.0.0.1").port(PORT)
                     .handle((in, out) -> out.send(in.receive().retain()))).block(Duration.ofSeconds(10));
@@ -529,14 +546,7 @@ class NetnsTest {
             Thread.sleep(200);
             // from now on every switch home of that one loop fails: it is stranded at its next socket
             backend.failForeverOn.set(t -> t == doomedThread);
-            List<Object> outcomes = Flux.range(0, 40)
-                    .flatMap(i -> faulty.connect(ns, TcpClient.newConnection().host("127.0.0.1").port(PORT))
-                            .<Object>map(c -> {
-                                c.dispose();
-                                return "connected";
-                            })
-                            .onErrorResume(e -> Mono.just(e)), 4)
-                    .collectList().block(Duration.ofSeconds(30));
+            List<Object> outcomes = fortyConnects(faulty, ns);
             assertThat(outcomes).hasSize(40).allMatch(o -> o.equals("connected") || o instanceof ThreadStrandedException);
             assertThat(outcomes).filteredOn(o -> o instanceof ThreadStrandedException).isNotEmpty();
             // the keeper, at home: fenced, replaced, the doomed loop's connections closed so every observer heard it
@@ -573,22 +583,16 @@ class NetnsTest {
     void aReplacementLoopThatCannotGetHomeLeavesNoDescriptorsBehindAndTheGroupShrinks() throws Exception {
         NetNamespace ns = netns.create();
         FaultyBackend backend = new FaultyBackend();
-        Netns faulty = Netns.builder().loopThreads(2).dedicatedThreads(1).namePrefix("shrink").namespaceSwitch(backend.asSwitch()).build();
+        Netns faulty = faultyToolkit(backend, "shrink");
         try {
             DisposableServer server = faulty.bind(ns, nameServer()).block(Duration.ofSeconds(10));
-            TcpClient client = TcpClient.newConnection().host("127.0.0.1").port(PORT);
             Thread doomed = server.channel().eventLoop().submit(Thread::currentThread).get(10, TimeUnit.SECONDS);
             Set<Thread> started = Thread.getAllStackTraces().keySet();
             Thread.sleep(200); // the spares of the bind's loop swept
             int fdsBefore = Invariants.openFdCount();
             // the listener's loop strands at its next socket, and every loop thread started from now on cannot get home
             backend.failForeverOn.set(t -> t == doomed || t.getName().startsWith("shrink-loop-") && !started.contains(t));
-            List<Object> outcomes = Flux.range(0, 40)
-                    .flatMap(i -> faulty.connect(ns, client).<Object>map(c -> {
-                        c.dispose();
-                        return "connected";
-                    }).onErrorResume(e -> Mono.just(e)), 4)
-                    .collectList().block(Duration.ofSeconds(30));
+            List<Object> outcomes = fortyConnects(faulty, ns);
             assertThat(outcomes).filteredOn(o -> o instanceof ThreadStrandedException).isNotEmpty();
             for (int i = 0; i < 500 && (doomed.isAlive() || faulty.eventLoops() != 1); i++) {
                 Thread.sleep(20);
@@ -610,7 +614,7 @@ class NetnsTest {
     void listenersGoOnListeningThroughManyFencesInARow() throws Exception {
         List<NetNamespace> spaces = netns.create(8);
         FaultyBackend backend = new FaultyBackend();
-        Netns faulty = Netns.builder().loopThreads(2).dedicatedThreads(1).namePrefix("fences").namespaceSwitch(backend.asSwitch()).build();
+        Netns faulty = faultyToolkit(backend, "fences");
         try {
             List<DisposableServer> servers = faulty.bind(Flux.fromIterable(spaces), nameServer()).collectList().block(Duration.ofSeconds(10));
             TcpClient client = TcpClient.newConnection().host("127.0.0.1").port(PORT);
